@@ -1,0 +1,93 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { appRouter, buildOpenApiDocument, createContextFactory, type Clock, successStatusByPath } from "@signalbeam/api";
+import { type Database, type Kysely, sql } from "@signalbeam/db";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import express, { type Express } from "express";
+import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
+import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
+import { apiDocsRouter } from "./apiDocs";
+import { bodyErrors, emptyBodyAsJson } from "./restBridge";
+
+export const API_VERSION = "0.1.0";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AppDependencies {
+  db: Kysely<Database>;
+  log: Logger;
+  clock?: Clock;
+  /** Directory of the built dashboard; a placeholder page is served when it does not exist. */
+  webDir?: string | undefined;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const defaultWebDir = path.resolve(here, "../../web/dist");
+const placeholderDir = path.resolve(here, "../public");
+
+/** The HTTP surface: /trpc and /api share one router, context and error mapping. */
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  const createContext = createContextFactory({ db: deps.db, log: deps.log, clock: deps.clock });
+
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      // Agent polls would drown everything else at info level.
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "debug"),
+      redact: ["req.headers.authorization", "req.headers.cookie"],
+    }),
+  );
+
+  app.get("/healthz", async (_req, res) => {
+    try {
+      await sql`SELECT 1`.execute(deps.db);
+      res.json({ status: "ok" });
+    } catch {
+      res.status(503).json({ status: "unavailable", message: "database unreachable" });
+    }
+  });
+
+  app.use(
+    "/trpc",
+    createExpressMiddleware({
+      router: appRouter,
+      createContext,
+      maxBodySize: MAX_BODY_BYTES,
+    }),
+  );
+
+  let openApiDocument: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get("/api/openapi.json", (_req, res) => {
+    openApiDocument ??= buildOpenApiDocument({ baseUrl: "/api", version: API_VERSION });
+    res.json(openApiDocument);
+  });
+  app.use("/api/docs", apiDocsRouter("/api/openapi.json"));
+
+  app.use(
+    "/api",
+    express.json({ limit: MAX_BODY_BYTES, strict: false }),
+    bodyErrors,
+    emptyBodyAsJson,
+    createOpenApiExpressMiddleware({
+      router: appRouter,
+      createContext,
+      maxBodySize: MAX_BODY_BYTES,
+      responseMeta: ({ paths, errors }) => {
+        const status = errors.length === 0 && paths?.[0] ? successStatusByPath.get(paths[0]) : undefined;
+        return status ? { status } : {};
+      },
+    }),
+  );
+
+  const webDir = deps.webDir ?? (existsSync(path.join(defaultWebDir, "index.html")) ? defaultWebDir : placeholderDir);
+  app.use(express.static(webDir, { index: "index.html" }));
+  // Client-side routes (/rollouts/:id, …) all load the dashboard's index.html.
+  app.get(/^\/(?!api\/|trpc\/).*/, (_req, res) => res.sendFile(path.join(webDir, "index.html")));
+
+  return app;
+}

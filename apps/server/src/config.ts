@@ -1,0 +1,49 @@
+/**
+ * Server configuration from the environment. Pure: `parseServerConfig(env)` returns the settings
+ * or the list of problems, each naming its variable, so `main` can print them and exit 2.
+ */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  demo: boolean;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  webDir: string | undefined;
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export type ConfigResult = { ok: true; config: ServerConfig } | { ok: false; errors: string[] };
+
+export function parseServerConfig(env: Record<string, string | undefined>): ConfigResult {
+  const errors: string[] = [];
+
+  const portText = env.PORT ?? "5002";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 0 || port > 65535) errors.push(`PORT must be a port number (0–65535), got "${portText}"`);
+
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    errors.push("DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for the embedded database)");
+
+  const demoText = (env.SIGNALBEAM_DEMO ?? "on").toLowerCase();
+  if (!["on", "off", "true", "false", "1", "0"].includes(demoText)) errors.push(`SIGNALBEAM_DEMO must be on or off, got "${env.SIGNALBEAM_DEMO}"`);
+
+  const logLevel = (env.LOG_LEVEL ?? "info").toLowerCase();
+  if (!(logLevels as readonly string[]).includes(logLevel)) errors.push(`LOG_LEVEL must be one of ${logLevels.join(", ")}, got "${env.LOG_LEVEL}"`);
+
+  if (errors.length) return { ok: false, errors };
+  return {
+    ok: true,
+    config: {
+      port,
+      host: env.HOST ?? "0.0.0.0",
+      databaseUrl,
+      dataDir: env.SIGNALBEAM_DATA_DIR || ".data",
+      demo: ["on", "true", "1"].includes(demoText),
+      logLevel: logLevel as ServerConfig["logLevel"],
+      webDir: env.SIGNALBEAM_WEB_DIR || undefined,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import type { Clock } from "@signalbeam/api";
+import { type DatabaseHandle, migrateToLatest, openDatabase, seedDemoFleet } from "@signalbeam/db";
+import pino, { type Logger } from "pino";
+import { createApp } from "./app";
+
+export interface StartOptions {
+  port?: number;
+  host?: string;
+  databaseUrl?: string | undefined;
+  dataDir?: string;
+  demo?: boolean;
+  log?: Logger;
+  clock?: Clock;
+  webDir?: string | undefined;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  database: DatabaseHandle;
+  seeded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, migrates it, seeds the demo fleet on first start, and listens. Used by
+ * `main` and by tests, which get the same server a user does.
+ */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? pino({ level: "silent" });
+  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  let server: Server | undefined;
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length) log.info({ migrations: applied }, "database migrated");
+    const seeded = options.demo ? await seedDemoFleet(database.db) : false;
+    if (seeded) log.info("demo fleet loaded");
+
+    const app = createApp({ db: database.db, log, clock: options.clock, webDir: options.webDir });
+    server = createServer(app);
+    // Agents keep connections open between polls; let them.
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server!.once("error", reject);
+      server!.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = options.host && options.host !== "0.0.0.0" ? options.host : "localhost";
+    const running = server;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      database,
+      seeded,
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          running.close(() => resolve());
+          running.closeIdleConnections();
+          // In-flight requests get a grace period, then go.
+          setTimeout(() => running.closeAllConnections(), 5_000).unref();
+        });
+        await database.close();
+      },
+    };
+  } catch (error) {
+    server?.close();
+    await database.close();
+    throw error;
+  }
+}

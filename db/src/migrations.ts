@@ -1,0 +1,38 @@
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from "kysely";
+import * as initial from "../migrations/2026-11-26_0001_initial";
+
+/**
+ * Migrations are listed here rather than discovered on disk so that they run the same from
+ * TypeScript source, a bundle, or a test runner. Keys sort by date prefix.
+ */
+const migrations: Record<string, Migration> = {
+  "2026-11-26_0001_initial": initial,
+};
+
+const staticProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+export class MigrationError extends Error {
+  constructor(
+    message: string,
+    readonly results: MigrationResultSet["results"],
+  ) {
+    super(message);
+    this.name = "MigrationError";
+  }
+}
+
+/** Brings the schema to the latest migration; throws (and the caller exits non-zero) on failure. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: staticProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === "Error");
+    throw new MigrationError(
+      `migration ${failed?.migrationName ?? "(unknown)"} failed: ${error instanceof Error ? error.message : String(error)}`,
+      results,
+    );
+  }
+  return (results ?? []).filter((result) => result.status === "Success").map((result) => result.migrationName);
+}

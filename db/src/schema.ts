@@ -1,0 +1,120 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/**
+ * The Kysely view of the schema. Keyed by table name (snake_case), as the migrations create it.
+ * Migrations never import this file: they are frozen in time, this file follows the latest one.
+ */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type DeviceRolloutState = "pending" | "updating" | "succeeded" | "failed" | "cancelled";
+export type RolloutState = "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+export type TargetType = "device" | "group";
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env?: Record<string, string>;
+  command?: string[];
+  ports?: { containerPort: number; hostPort?: number; protocol?: "tcp" | "udp" }[];
+  restartPolicy?: "no" | "always" | "on-failure" | "unless-stopped";
+}
+
+export interface DevicesTable {
+  id: string;
+  name: string;
+  labels: Json<Record<string, string>>;
+  token_hash: string | null;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp | null;
+  reported_bundle_id: string | null;
+  reported_version: string | null;
+  agent_version: string | null;
+}
+
+export interface DeviceGroupsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  device_id: string;
+}
+
+export interface BundlesTable {
+  id: Generated<string>;
+  name: string;
+  description: string;
+  created_at: CreatedAt;
+}
+
+export interface BundleVersionsTable {
+  bundle_id: string;
+  version: string;
+  containers: Json<ContainerSpec[]>;
+  created_at: CreatedAt;
+}
+
+export interface RolloutsTable {
+  id: string;
+  bundle_id: string;
+  version: string;
+  target_type: TargetType;
+  target_ids: Json<string[]>;
+  status: RolloutState;
+  cancel_requested_at: Timestamp | null;
+  total: number;
+  pending: number;
+  updating: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface RolloutStatusesTable {
+  rollout_id: string;
+  device_id: string;
+  status: DeviceRolloutState;
+  attempt: number;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  error_message: string | null;
+  updated_at: Timestamp;
+  previous_bundle_id: string | null;
+  previous_version: string | null;
+}
+
+export interface DeviceDesiredStatesTable {
+  device_id: string;
+  rollout_id: string | null;
+  bundle_id: string | null;
+  version: string | null;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  devices: DevicesTable;
+  device_groups: DeviceGroupsTable;
+  group_members: GroupMembersTable;
+  bundles: BundlesTable;
+  bundle_versions: BundleVersionsTable;
+  rollouts: RolloutsTable;
+  rollout_statuses: RolloutStatusesTable;
+  device_desired_states: DeviceDesiredStatesTable;
+}
+
+export type Device = Selectable<DevicesTable>;
+export type NewDevice = Insertable<DevicesTable>;
+export type Rollout = Selectable<RolloutsTable>;
+export type RolloutUpdate = Updateable<RolloutsTable>;
+export type RolloutStatusRow = Selectable<RolloutStatusesTable>;
+export type Bundle = Selectable<BundlesTable>;
+export type BundleVersion = Selectable<BundleVersionsTable>;
+export type DeviceGroup = Selectable<DeviceGroupsTable>;

@@ -1,0 +1,72 @@
+import { randomUUID } from "node:crypto";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { DomainError } from "../shared/errors";
+import { toPage } from "../shared/pagination";
+import { iso } from "../shared/schemas";
+import { inTransaction } from "../shared/transaction";
+import { operatorProcedure } from "../trpc";
+import { findDevice, listDevices, toDeviceDto } from "./deviceRepository";
+import {
+  createDeviceInput,
+  createDeviceOutput,
+  deviceIdInput,
+  deviceSchema,
+  listDevicesInput,
+  listDevicesOutput,
+} from "./deviceSchemas";
+import { generateDeviceToken, hashDeviceToken } from "./deviceToken";
+
+const tags = ["devices"];
+
+export const deviceRouter = {
+  create: operatorProcedure
+    .meta({
+      openapi: { method: "POST", path: "/devices", tags, summary: "Register a device; returns its token once" },
+      successStatus: 201,
+    })
+    .input(createDeviceInput)
+    .output(createDeviceOutput)
+    .mutation(async ({ ctx, input }) => {
+      const id = input.id ?? randomUUID();
+      const token = generateDeviceToken();
+      const now = ctx.clock();
+      const device = await inTransaction(ctx.db, async (tx) => {
+        const inserted = await tx
+          .insertInto("devices")
+          .values({
+            id,
+            name: input.name,
+            labels: JSON.stringify(input.labels ?? {}),
+            token_hash: hashDeviceToken(token),
+            created_at: now,
+          })
+          .onConflict((conflict) => conflict.column("id").doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (!inserted) throw new DomainError("CONFLICT", `device ${id} already exists`, { field: "id" });
+        await tx.insertInto("device_desired_states").values({ device_id: id, updated_at: now }).execute();
+        return inserted;
+      });
+      return { id: device.id, name: device.name, labels: device.labels, createdAt: iso(device.created_at), token };
+    }),
+
+  list: operatorProcedure
+    .meta({ openapi: { method: "GET", path: "/devices", tags, summary: "List devices" } })
+    .input(listDevicesInput)
+    .output(listDevicesOutput)
+    .query(async ({ ctx, input }) => {
+      const now = ctx.clock();
+      const { rows, totalCount } = await listDevices(ctx.db, input, input);
+      return toPage(
+        rows.map((row) => toDeviceDto(row, now)),
+        input,
+        totalCount,
+      );
+    }),
+
+  byId: operatorProcedure
+    .meta({ openapi: { method: "GET", path: "/devices/{deviceId}", tags, summary: "Get a device" } })
+    .input(deviceIdInput)
+    .output(deviceSchema)
+    .query(async ({ ctx, input }) => toDeviceDto(await findDevice(ctx.db, input.deviceId), ctx.clock())),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,54 @@
+import type { DeviceRolloutState } from "@signalbeam/db";
+import { sql } from "@signalbeam/db";
+import type { Context } from "../trpc";
+import { DomainError } from "../shared/errors";
+import { inTransaction } from "../shared/transaction";
+import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
+import { moveCounts } from "./rolloutStatus";
+
+/**
+ * Pending and updating devices → cancelled. Devices that had not started get their previous
+ * desired state back (with no rollout to report to), so they skip the deployment on their next
+ * poll; a device caught mid-update keeps its desired state and its late report gets 409.
+ * Cancelling a cancelled rollout is a no-op; a completed or failed one has nothing to cancel.
+ */
+export async function cancelRollout(ctx: Pick<Context, "db" | "clock">, rolloutId: string): Promise<void> {
+  const now = ctx.clock();
+  await inTransaction(ctx.db, async (tx) => {
+    // Lock order: desired states before the rollout row (see takeOverDevices).
+    await sql`
+      SELECT device_id FROM device_desired_states WHERE rollout_id = ${rolloutId} ORDER BY device_id FOR UPDATE
+    `.execute(tx);
+    const rollout = await lockRollout(tx, rolloutId);
+    if (rollout.status === "cancelled") return;
+    if (rollout.status === "completed" || rollout.status === "failed")
+      throw new DomainError("CONFLICT", `rollout ${rolloutId} is already ${rollout.status}; there is nothing to cancel`, {
+        status: rollout.status,
+      });
+
+    const moved = await sql<{ old_status: DeviceRolloutState; devices: number }>`
+      WITH old AS (
+        SELECT device_id, status, previous_bundle_id, previous_version
+        FROM rollout_statuses
+        WHERE rollout_id = ${rolloutId} AND status IN ('pending', 'updating')
+        FOR UPDATE
+      ), cancelled AS (
+        UPDATE rollout_statuses rs
+        SET status = 'cancelled', completed_at = ${now}, updated_at = ${now}
+        FROM old
+        WHERE rs.rollout_id = ${rolloutId} AND rs.device_id = old.device_id
+      ), restored AS (
+        UPDATE device_desired_states dd
+        SET rollout_id = NULL, bundle_id = old.previous_bundle_id, version = old.previous_version, updated_at = ${now}
+        FROM old
+        WHERE old.status = 'pending' AND dd.device_id = old.device_id AND dd.rollout_id = ${rolloutId}
+      )
+      SELECT status AS old_status, count(*)::int AS devices FROM old GROUP BY status
+    `.execute(tx);
+    const counts = moved.rows.reduce(
+      (acc, move) => moveCounts(acc, move.old_status, "cancelled", move.devices),
+      countsOf(rollout),
+    );
+    await saveRolloutCounts(tx, rollout, counts, now, now);
+  });
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from "node:crypto";
+import type { Rollout } from "@signalbeam/db";
+import { sql } from "@signalbeam/db";
+import type { z } from "zod";
+import type { Context } from "../trpc";
+import { inTransaction } from "../shared/transaction";
+import { assertBundleVersion, resolveTargetDevices } from "./resolveTargets";
+import type { createRolloutInput } from "./rolloutSchemas";
+import { lockDesiredStates, takeOverDevices } from "./takeOverDevices";
+
+/**
+ * One transaction: validate bundle, version and every target, expand groups, dedupe, write the
+ * rollout and a pending row per device, and point each device's desired state at it (superseding
+ * older rollouts). A rejected request writes nothing.
+ */
+export async function createRollout(
+  ctx: Pick<Context, "db" | "clock">,
+  input: z.infer<typeof createRolloutInput>,
+): Promise<Rollout> {
+  const now = ctx.clock();
+  return inTransaction(ctx.db, async (tx) => {
+    await assertBundleVersion(tx, input.bundleId, input.version);
+    const { targetIds, deviceIds } = await resolveTargetDevices(tx, input);
+    await lockDesiredStates(tx, deviceIds);
+
+    const rolloutId = randomUUID();
+    const rollout = await tx
+      .insertInto("rollouts")
+      .values({
+        id: rolloutId,
+        bundle_id: input.bundleId,
+        version: input.version,
+        target_type: input.targetType,
+        target_ids: JSON.stringify(targetIds),
+        status: "pending",
+        total: deviceIds.length,
+        pending: deviceIds.length,
+        updating: 0,
+        succeeded: 0,
+        failed: 0,
+        cancelled: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await sql`
+      INSERT INTO rollout_statuses (rollout_id, device_id, status, attempt, updated_at)
+      SELECT ${rolloutId}, device_id, 'pending', 1, ${now} FROM unnest(${deviceIds}::text[]) AS t(device_id)
+    `.execute(tx);
+    await takeOverDevices(tx, { rolloutId, bundleId: input.bundleId, version: input.version, deviceIds, now });
+    return rollout;
+  });
+}

@@ -1,0 +1,32 @@
+import type { DeviceRolloutState } from "@signalbeam/db";
+
+export const deviceRolloutStates = ["pending", "updating", "succeeded", "failed", "cancelled"] as const satisfies readonly DeviceRolloutState[];
+
+/**
+ * The per-device state machine (DESIGN.md). Anything not listed is illegal; `succeeded` and
+ * `cancelled` are terminal.
+ *   pending  → updating (agent), cancelled (manager cancel, or superseded by a newer rollout)
+ *   updating → succeeded, failed (agent), cancelled (manager cancel, or superseded)
+ *   failed   → pending (manager retry)
+ */
+export const allowedTransitions: Readonly<Record<DeviceRolloutState, readonly DeviceRolloutState[]>> = {
+  pending: ["updating", "cancelled"],
+  updating: ["succeeded", "failed", "cancelled"],
+  succeeded: [],
+  failed: ["pending"],
+  cancelled: [],
+};
+
+export type TransitionVerdict =
+  | { kind: "apply" }
+  /** Already in that state: repeating a report after a network fault is safe. */
+  | { kind: "noop" }
+  | { kind: "reject"; message: string };
+
+export function checkTransition(from: DeviceRolloutState, to: DeviceRolloutState): TransitionVerdict {
+  if (from === to) return { kind: "noop" };
+  if (allowedTransitions[from].includes(to)) return { kind: "apply" };
+  return { kind: "reject", message: `cannot move a device from ${from} to ${to}` };
+}
+
+export const isActiveDeviceState = (state: DeviceRolloutState) => state === "pending" || state === "updating";

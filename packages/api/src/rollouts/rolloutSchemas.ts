@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { pageEnvelope, pageQuery } from "../shared/pagination";
+import { deviceIdSchema, semverSchema, timestampSchema, uuidSchema } from "../shared/schemas";
+import { deviceRolloutStates } from "./deviceTransitions";
+
+export const rolloutStates = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
+
+export const progressSchema = z
+  .object({
+    total: z.number().int(),
+    pending: z.number().int(),
+    inProgress: z.number().int().describe("Devices currently updating"),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+  })
+  .meta({ id: "RolloutProgress" });
+
+export const rolloutSchema = z
+  .object({
+    id: uuidSchema,
+    bundleId: uuidSchema,
+    version: z.string(),
+    targetType: z.enum(["device", "group"]),
+    targetIds: z.array(z.string()),
+    status: z.enum(rolloutStates),
+    progress: progressSchema,
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
+    completedAt: timestampSchema.nullable(),
+  })
+  .meta({ id: "Rollout" });
+
+export const MAX_TARGETS = 200_000;
+
+export const createRolloutInput = z
+  .object({
+    bundleId: uuidSchema,
+    version: semverSchema,
+    targetType: z.enum(["device", "group"]),
+    deviceIds: z.array(deviceIdSchema).max(MAX_TARGETS).optional(),
+    groupIds: z.array(uuidSchema).max(1_000).optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const wanted = input.targetType === "device" ? "deviceIds" : "groupIds";
+    const other = input.targetType === "device" ? "groupIds" : "deviceIds";
+    const list = input[wanted];
+    if (!list || list.length === 0)
+      ctx.addIssue({ code: "custom", path: [wanted], message: `must list at least one target when targetType is ${input.targetType}` });
+    if (input[other] !== undefined && input[other]!.length > 0)
+      ctx.addIssue({ code: "custom", path: [other], message: `not allowed when targetType is ${input.targetType}` });
+  });
+
+export const createRolloutOutput = z.object({
+  rolloutId: uuidSchema,
+  bundleId: uuidSchema,
+  version: z.string(),
+  targetType: z.enum(["device", "group"]),
+  targetIds: z.array(z.string()),
+  status: z.enum(rolloutStates),
+  progress: progressSchema,
+  createdAt: timestampSchema,
+});
+
+export const listRolloutsInput = z.object({
+  bundleId: uuidSchema.optional(),
+  status: z.enum(rolloutStates).optional(),
+  ...pageQuery(),
+});
+
+export const listRolloutsOutput = pageEnvelope(rolloutSchema);
+
+export const rolloutIdInput = z.object({ rolloutId: uuidSchema });
+
+export const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration"] as const;
+export const deviceSortValues = deviceSortKeys.flatMap((key) => [key, `-${key}`] as const);
+
+export const rolloutDevicesInput = z.object({
+  rolloutId: uuidSchema,
+  status: z.enum(deviceRolloutStates).optional(),
+  sort: z
+    .enum(deviceSortValues as [string, ...string[]])
+    .optional()
+    .describe("Sort key, '-' prefix for descending; default deviceName"),
+  ...pageQuery({ pageSize: 1000, maxPageSize: 1000 }),
+});
+
+export const rolloutDeviceSchema = z
+  .object({
+    deviceId: deviceIdSchema,
+    deviceName: z.string(),
+    status: z.enum(deviceRolloutStates),
+    startedAt: timestampSchema.nullable(),
+    completedAt: timestampSchema.nullable(),
+    errorMessage: z.string().nullable(),
+    attempt: z.number().int(),
+  })
+  .meta({ id: "RolloutDevice" });
+
+export const rolloutDevicesOutput = z.object({
+  rolloutId: uuidSchema,
+  devices: z.array(rolloutDeviceSchema),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  totalCount: z.number().int(),
+  totalPages: z.number().int(),
+});
+
+export type RolloutDto = z.infer<typeof rolloutSchema>;
+export type DeviceSort = (typeof deviceSortValues)[number];

@@ -1,0 +1,77 @@
+import { TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+
+/**
+ * The one error vocabulary of the domain. Handlers throw DomainError; `toTRPCError` is the only
+ * place that maps it (and database errors) to tRPC codes, which map to HTTP statuses.
+ */
+export type DomainErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "UNPROCESSABLE";
+
+const trpcCodeOf: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
+  BAD_REQUEST: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  UNPROCESSABLE: "UNPROCESSABLE_CONTENT",
+};
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    /** Extra fields for the error body, e.g. `{ unknownDeviceIds: [...] }`. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export const notFound = (what: string, id: string) => new DomainError("NOT_FOUND", `${what} ${id} not found`);
+
+/** A validation failure that is not a ZodError, so REST answers carry our field-naming message. */
+export class InputValidationError extends Error {
+  constructor(
+    message: string,
+    readonly fields: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = "InputValidationError";
+  }
+}
+
+interface PgError {
+  code?: unknown;
+  detail?: unknown;
+  constraint?: unknown;
+}
+
+const isPgError = (error: unknown): error is PgError =>
+  typeof error === "object" && error !== null && typeof (error as PgError).code === "string";
+
+/** SQLSTATEs worth retrying the whole transaction for: serialization failure and deadlock. */
+export const isRetryableTransactionError = (error: unknown): boolean =>
+  isPgError(error) && (error.code === "40001" || error.code === "40P01");
+
+/** Maps anything a procedure threw to the TRPCError the client sees; internals never leak. */
+export function toTRPCError(error: unknown): TRPCError | undefined {
+  if (error instanceof DomainError) {
+    return new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
+  }
+  if (isPgError(error)) {
+    // Races the handlers could not rule out up front (two creates of the same id at once).
+    if (error.code === "23505") return new TRPCError({ code: "CONFLICT", message: "already exists", cause: asError(error) });
+    if (error.code === "23503")
+      return new TRPCError({ code: "UNPROCESSABLE_CONTENT", message: "refers to something that does not exist", cause: asError(error) });
+  }
+  return undefined;
+}
+
+const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
