@@ -181,7 +181,12 @@ export async function seedDemoFleet(db: Kysely<Database>, now: Date = new Date()
     for (const bundle of demoBundles) {
       const { id } = await tx
         .insertInto("bundles")
-        .values({ ...(bundle.id ? { id: bundle.id } : {}), name: bundle.name, description: bundle.description, created_at: ago(24 * 10) })
+        .values({
+          ...(bundle.id ? { id: bundle.id } : {}),
+          name: bundle.name,
+          description: bundle.description,
+          created_at: ago(24 * 10),
+        })
         .returning("id")
         .executeTakeFirstOrThrow();
       bundleIds.set(bundle.name, id);
@@ -218,7 +223,9 @@ export async function seedDemoFleet(db: Kysely<Database>, now: Date = new Date()
       const bundleId = bundleIds.get(past.bundle)!;
       const rolloutId = randomUUID();
       const deviceIds =
-        past.target.type === "device" ? past.target.ids : groups.find((g) => g.name === (past.target as { group: string }).group)!.members;
+        past.target.type === "device"
+          ? past.target.ids
+          : groups.find((g) => g.name === (past.target as { group: string }).group)!.members;
       const targetIds = past.target.type === "device" ? past.target.ids : [groupIds.get(past.target.group)!];
       const createdAt = ago(past.hoursAgo);
       const counts: Record<DeviceRolloutState, number> = { pending: 0, updating: 0, succeeded: 0, failed: 0, cancelled: 0 };
@@ -262,9 +269,7 @@ export async function seedDemoFleet(db: Kysely<Database>, now: Date = new Date()
         if (row.status === "succeeded") running.set(row.device_id, { bundleId, version: past.version, rolloutId });
         // A failed device keeps being asked for the version until someone retries or moves on.
         const desired =
-          row.status === "cancelled"
-            ? (running.get(row.device_id) ?? null)
-            : { bundleId, version: past.version, rolloutId };
+          row.status === "cancelled" ? (running.get(row.device_id) ?? null) : { bundleId, version: past.version, rolloutId };
         await tx
           .updateTable("device_desired_states")
           .set({

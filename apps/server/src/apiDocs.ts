@@ -26,7 +26,9 @@ export function apiDocsRouter(openApiUrl: string): Router {
 </html>`);
   });
   router.get("/init.js", (_req, res) => {
-    res.type("js").send(`window.ui = SwaggerUIBundle({ url: ${JSON.stringify(openApiUrl)}, dom_id: "#swagger-ui", deepLinking: true });`);
+    res
+      .type("js")
+      .send(`window.ui = SwaggerUIBundle({ url: ${JSON.stringify(openApiUrl)}, dom_id: "#swagger-ui", deepLinking: true });`);
   });
   router.use("/assets", express.static(assets, { index: false, maxAge: "1d" }));
   return router;

@@ -28,10 +28,12 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
     errors.push("DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for the embedded database)");
 
   const demoText = (env.SIGNALBEAM_DEMO ?? "on").toLowerCase();
-  if (!["on", "off", "true", "false", "1", "0"].includes(demoText)) errors.push(`SIGNALBEAM_DEMO must be on or off, got "${env.SIGNALBEAM_DEMO}"`);
+  if (!["on", "off", "true", "false", "1", "0"].includes(demoText))
+    errors.push(`SIGNALBEAM_DEMO must be on or off, got "${env.SIGNALBEAM_DEMO}"`);
 
   const logLevel = (env.LOG_LEVEL ?? "info").toLowerCase();
-  if (!(logLevels as readonly string[]).includes(logLevel)) errors.push(`LOG_LEVEL must be one of ${logLevels.join(", ")}, got "${env.LOG_LEVEL}"`);
+  if (!(logLevels as readonly string[]).includes(logLevel))
+    errors.push(`LOG_LEVEL must be one of ${logLevels.join(", ")}, got "${env.LOG_LEVEL}"`);
 
   if (errors.length) return { ok: false, errors };
   return {

@@ -167,8 +167,8 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     expect((await api.post(`/rollouts/${rolloutId}/retry`)).status).toBe(409);
 
     // Retry on a second rollout: failed → pending (attempt 2), back in progress, completedAt cleared.
-    const second = (await api.post("/rollouts", { bundleId, version: "2.0.0", targetType: "device", deviceIds: [d1, d2] }))
-      .body.rolloutId;
+    const second = (await api.post("/rollouts", { bundleId, version: "2.0.0", targetType: "device", deviceIds: [d1, d2] })).body
+      .rolloutId;
     const reportTo = (device: string, status: string, errorMessage?: string) =>
       api.put(`/rollouts/${second}/status`, { deviceId: device, status, errorMessage }, tokens.get(device));
     expect((await api.post(`/rollouts/${second}/retry`)).status).toBe(409); // nothing failed yet
@@ -184,10 +184,18 @@ describe.each(testDatabases)("REST API on $name", (database) => {
 
     const retried = await api.post(`/rollouts/${second}/retry`);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ id: second, status: "in_progress", completedAt: null, progress: { pending: 1, failed: 0 } });
+    expect(retried.body).toMatchObject({
+      id: second,
+      status: "in_progress",
+      completedAt: null,
+      progress: { pending: 1, failed: 0 },
+    });
     const row = (await api.get(`/rollouts/${second}/devices?status=pending`)).body.devices[0];
     expect(row).toMatchObject({ deviceId: d1, attempt: 2, errorMessage: null, startedAt: null });
-    expect((await api.get(`/devices/${d1}/desired-state`, tokens.get(d1))).body).toMatchObject({ rolloutId: second, version: "2.0.0" });
+    expect((await api.get(`/devices/${d1}/desired-state`, tokens.get(d1))).body).toMatchObject({
+      rolloutId: second,
+      version: "2.0.0",
+    });
     await reportTo(d1, "updating");
     await reportTo(d1, "succeeded");
     expect((await api.get(`/rollouts/${second}`)).body).toMatchObject({ status: "completed", progress: { succeeded: 2 } });
@@ -199,12 +207,14 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     const bundleId = await createBundleWithVersions(api, `supersede-${database.name}`, ["1.0.0", "1.1.0", "1.2.0"]);
 
     // x1 runs 1.0.0 from a finished rollout.
-    const base = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [x1] })).body.rolloutId;
+    const base = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [x1] })).body
+      .rolloutId;
     await api.put(`/rollouts/${base}/status`, { deviceId: x1, status: "updating" }, tokens.get(x1));
     await api.put(`/rollouts/${base}/status`, { deviceId: x1, status: "succeeded" }, tokens.get(x1));
 
     // Rollout A: x1 starts updating to 1.1.0, x2 has not started.
-    const a = (await api.post("/rollouts", { bundleId, version: "1.1.0", targetType: "device", deviceIds: [x1, x2] })).body.rolloutId;
+    const a = (await api.post("/rollouts", { bundleId, version: "1.1.0", targetType: "device", deviceIds: [x1, x2] })).body
+      .rolloutId;
     await api.put(`/rollouts/${a}/status`, { deviceId: x1, status: "updating" }, tokens.get(x1));
 
     // Rollout B takes x1, x2 and x3 over.
@@ -219,7 +229,10 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     expect(aRollout).toMatchObject({ status: "cancelled", progress: { total: 2, cancelled: 2, pending: 0, inProgress: 0 } });
     expect(await countsByGroupBy(server.database.db, a)).toEqual(aRollout.progress);
     for (const device of ids)
-      expect((await api.get(`/devices/${device}/desired-state`, tokens.get(device))).body).toMatchObject({ rolloutId: b, version: "1.2.0" });
+      expect((await api.get(`/devices/${device}/desired-state`, tokens.get(device))).body).toMatchObject({
+        rolloutId: b,
+        version: "1.2.0",
+      });
     // The old rollout no longer accepts x1's reports.
     expect((await api.put(`/rollouts/${a}/status`, { deviceId: x1, status: "succeeded" }, tokens.get(x1))).status).toBe(409);
 
@@ -248,7 +261,12 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     expect(g1.body.deviceIds).toEqual([ids[0], ids[1], ids[2]]);
     const g2 = await api.post("/groups", { name: `g2-${database.name}`, deviceIds: [ids[2], ids[3]] });
 
-    const created = await api.post("/rollouts", { bundleId, version: "3.0.0", targetType: "group", groupIds: [g1.body.id, g2.body.id] });
+    const created = await api.post("/rollouts", {
+      bundleId,
+      version: "3.0.0",
+      targetType: "group",
+      groupIds: [g1.body.id, g2.body.id],
+    });
     expect(created.status).toBe(201);
     expect(created.body.targetIds).toEqual([g1.body.id, g2.body.id]);
     expect(created.body.progress.total).toBe(4);
@@ -265,7 +283,12 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     expect(members.body.data.map((device: { id: string }) => device.id)).toEqual([ids[2], ids[3]]);
 
     const empty = await api.post("/groups", { name: `empty-${database.name}` });
-    const emptyRollout = await api.post("/rollouts", { bundleId, version: "3.0.0", targetType: "group", groupIds: [empty.body.id] });
+    const emptyRollout = await api.post("/rollouts", {
+      bundleId,
+      version: "3.0.0",
+      targetType: "group",
+      groupIds: [empty.body.id],
+    });
     expect(emptyRollout.status).toBe(422);
     expect(emptyRollout.body.message).toContain("groupIds");
   });
@@ -304,7 +327,11 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     // Every cancelled device stays cancelled whatever its agent says next.
     const cancelled = (await api.get(`/rollouts/${rolloutId}/devices?status=cancelled`)).body.devices;
     for (const device of cancelled.slice(0, 5)) {
-      const late = await api.put(`/rollouts/${rolloutId}/status`, { deviceId: device.deviceId, status: "succeeded" }, tokens.get(device.deviceId));
+      const late = await api.put(
+        `/rollouts/${rolloutId}/status`,
+        { deviceId: device.deviceId, status: "succeeded" },
+        tokens.get(device.deviceId),
+      );
       expect(late.status).toBe(409);
     }
     expect((await api.get(`/rollouts/${rolloutId}`)).body.progress).toEqual(rollout.progress);
@@ -327,14 +354,26 @@ describe.each(testDatabases)("REST API on $name", (database) => {
 
     const notMine = await api.put(`/rollouts/${rolloutId}/status`, { deviceId: own, status: "updating" }, tokens.get(other));
     expect(notMine.status).toBe(403);
-    const notInRollout = await api.put(`/rollouts/${rolloutId}/status`, { deviceId: other, status: "updating" }, tokens.get(other));
+    const notInRollout = await api.put(
+      `/rollouts/${rolloutId}/status`,
+      { deviceId: other, status: "updating" },
+      tokens.get(other),
+    );
     expect(notInRollout.status).toBe(404);
-    const unknownRollout = await api.put(`/rollouts/${randomUUID()}/status`, { deviceId: own, status: "updating" }, tokens.get(own));
+    const unknownRollout = await api.put(
+      `/rollouts/${randomUUID()}/status`,
+      { deviceId: own, status: "updating" },
+      tokens.get(own),
+    );
     expect(unknownRollout.status).toBe(404);
     // A device credential has no business on operator paths.
     expect((await api.get("/rollouts", tokens.get(own))).status).toBe(403);
 
-    const heartbeat = await api.post(`/devices/${own}/heartbeat`, { bundleId, version: "1.0.0", agentVersion: "0.1.0" }, tokens.get(own));
+    const heartbeat = await api.post(
+      `/devices/${own}/heartbeat`,
+      { bundleId, version: "1.0.0", agentVersion: "0.1.0" },
+      tokens.get(own),
+    );
     expect(heartbeat.status).toBe(200);
     expect(heartbeat.body.deviceId).toBe(own);
     expect((await api.get(`/devices/${own}`)).body).toMatchObject({
@@ -353,7 +392,9 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     const { ids } = await createFleet(api, `page-${database.name}`, 3);
     const created: string[] = [];
     for (const device of ids)
-      created.push((await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [device] })).body.rolloutId);
+      created.push(
+        (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [device] })).body.rolloutId,
+      );
 
     const first = await api.get(`/rollouts?bundleId=${bundleId}&pageSize=2`);
     expect(first.body).toMatchObject({ page: 1, pageSize: 2, totalCount: 3, totalPages: 2 });
@@ -388,20 +429,109 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       mentions: string;
     }
     const cases: Case[] = [
-      { name: "bad uuid bundleId", method: "POST", path: "/rollouts", body: { bundleId: "nope", version: "1.0.0", targetType: "device", deviceIds: ["device-001"] }, status: 400, mentions: "bundleId" },
-      { name: "bad semver", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2", targetType: "device", deviceIds: ["device-001"] }, status: 400, mentions: "version" },
-      { name: "empty target list", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: [] }, status: 400, mentions: "deviceIds" },
-      { name: "group rollout without groups", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "group" }, status: 400, mentions: "groupIds" },
-      { name: "unknown targetType", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "fleet", deviceIds: ["device-001"] }, status: 400, mentions: "targetType" },
-      { name: "wrong type for deviceIds", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: "device-001" }, status: 400, mentions: "deviceIds" },
-      { name: "unknown field", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: ["device-001"], priority: 1 }, status: 400, mentions: "priority" },
-      { name: "bad device id", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: ["../etc/passwd"] }, status: 400, mentions: "deviceIds.0" },
+      {
+        name: "bad uuid bundleId",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: "nope", version: "1.0.0", targetType: "device", deviceIds: ["device-001"] },
+        status: 400,
+        mentions: "bundleId",
+      },
+      {
+        name: "bad semver",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2", targetType: "device", deviceIds: ["device-001"] },
+        status: 400,
+        mentions: "version",
+      },
+      {
+        name: "empty target list",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: [] },
+        status: 400,
+        mentions: "deviceIds",
+      },
+      {
+        name: "group rollout without groups",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "group" },
+        status: 400,
+        mentions: "groupIds",
+      },
+      {
+        name: "unknown targetType",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "fleet", deviceIds: ["device-001"] },
+        status: 400,
+        mentions: "targetType",
+      },
+      {
+        name: "wrong type for deviceIds",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: "device-001" },
+        status: 400,
+        mentions: "deviceIds",
+      },
+      {
+        name: "unknown field",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: ["device-001"], priority: 1 },
+        status: 400,
+        mentions: "priority",
+      },
+      {
+        name: "bad device id",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: ["../etc/passwd"] },
+        status: 400,
+        mentions: "deviceIds.0",
+      },
       { name: "unparseable JSON", method: "POST", path: "/rollouts", rawBody: '{"bundleId": ', status: 400, mentions: "JSON" },
       { name: "array body", method: "POST", path: "/rollouts", rawBody: "[1,2]", status: 400, mentions: "(input)" },
-      { name: "unknown devices (listed)", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "device", deviceIds: ["device-001", "ghost-1", "ghost-2"] }, status: 422, mentions: "ghost-1, ghost-2" },
-      { name: "unknown groups (listed)", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "group", groupIds: [missing] }, status: 422, mentions: missing },
-      { name: "unknown bundle", method: "POST", path: "/rollouts", body: { bundleId: missing, version: "1.2.0", targetType: "device", deviceIds: ["device-001"] }, status: 422, mentions: "bundleId" },
-      { name: "unknown version", method: "POST", path: "/rollouts", body: { bundleId: SEED_BUNDLE_ID, version: "9.9.9", targetType: "device", deviceIds: ["device-001"] }, status: 422, mentions: "version" },
+      {
+        name: "unknown devices (listed)",
+        method: "POST",
+        path: "/rollouts",
+        body: {
+          bundleId: SEED_BUNDLE_ID,
+          version: "1.2.0",
+          targetType: "device",
+          deviceIds: ["device-001", "ghost-1", "ghost-2"],
+        },
+        status: 422,
+        mentions: "ghost-1, ghost-2",
+      },
+      {
+        name: "unknown groups (listed)",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "1.2.0", targetType: "group", groupIds: [missing] },
+        status: 422,
+        mentions: missing,
+      },
+      {
+        name: "unknown bundle",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: missing, version: "1.2.0", targetType: "device", deviceIds: ["device-001"] },
+        status: 422,
+        mentions: "bundleId",
+      },
+      {
+        name: "unknown version",
+        method: "POST",
+        path: "/rollouts",
+        body: { bundleId: SEED_BUNDLE_ID, version: "9.9.9", targetType: "device", deviceIds: ["device-001"] },
+        status: 422,
+        mentions: "version",
+      },
       { name: "pageSize 0", method: "GET", path: "/rollouts?pageSize=0", status: 400, mentions: "pageSize" },
       { name: "pageSize over 100", method: "GET", path: "/rollouts?pageSize=101", status: 400, mentions: "pageSize" },
       { name: "page not a number", method: "GET", path: "/rollouts?page=abc", status: 400, mentions: "page" },
@@ -409,24 +539,119 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       { name: "bad rollout id", method: "GET", path: "/rollouts/not-a-uuid", status: 400, mentions: "rolloutId" },
       { name: "unknown rollout", method: "GET", path: `/rollouts/${missing}`, status: 404, mentions: missing },
       { name: "unknown rollout devices", method: "GET", path: `/rollouts/${missing}/devices`, status: 404, mentions: missing },
-      { name: "device pageSize over 1000", method: "GET", path: `/rollouts/${missing}/devices?pageSize=1001`, status: 400, mentions: "pageSize" },
-      { name: "unknown sort", method: "GET", path: `/rollouts/${missing}/devices?sort=name;DROP TABLE devices`, status: 400, mentions: "sort" },
+      {
+        name: "device pageSize over 1000",
+        method: "GET",
+        path: `/rollouts/${missing}/devices?pageSize=1001`,
+        status: 400,
+        mentions: "pageSize",
+      },
+      {
+        name: "unknown sort",
+        method: "GET",
+        path: `/rollouts/${missing}/devices?sort=name;DROP TABLE devices`,
+        status: 400,
+        mentions: "sort",
+      },
       { name: "cancel unknown rollout", method: "POST", path: `/rollouts/${missing}/cancel`, status: 404, mentions: missing },
       { name: "retry unknown rollout", method: "POST", path: `/rollouts/${missing}/retry`, status: 404, mentions: missing },
-      { name: "duplicate device", method: "POST", path: "/devices", body: { id: "device-001", name: "again" }, status: 409, mentions: "device-001" },
-      { name: "bad device id on create", method: "POST", path: "/devices", body: { id: "has space", name: "x" }, status: 400, mentions: "id" },
+      {
+        name: "duplicate device",
+        method: "POST",
+        path: "/devices",
+        body: { id: "device-001", name: "again" },
+        status: 409,
+        mentions: "device-001",
+      },
+      {
+        name: "bad device id on create",
+        method: "POST",
+        path: "/devices",
+        body: { id: "has space", name: "x" },
+        status: 400,
+        mentions: "id",
+      },
       { name: "empty device name", method: "POST", path: "/devices", body: { name: "   " }, status: 400, mentions: "name" },
       { name: "unknown device", method: "GET", path: "/devices/no-such-device", status: 404, mentions: "no-such-device" },
-      { name: "duplicate bundle name", method: "POST", path: "/bundles", body: { name: "Warehouse Telemetry" }, status: 409, mentions: "name" },
+      {
+        name: "duplicate bundle name",
+        method: "POST",
+        path: "/bundles",
+        body: { name: "Warehouse Telemetry" },
+        status: 409,
+        mentions: "name",
+      },
       { name: "unknown bundle", method: "GET", path: `/bundles/${missing}`, status: 404, mentions: missing },
-      { name: "version of unknown bundle", method: "POST", path: `/bundles/${missing}/versions`, body: { version: "1.0.0", containers: [{ name: "a", image: "b" }] }, status: 404, mentions: missing },
-      { name: "duplicate version", method: "POST", path: `/bundles/${SEED_BUNDLE_ID}/versions`, body: { version: "1.2.0", containers: [{ name: "a", image: "b" }] }, status: 409, mentions: "1.2.0" },
-      { name: "no containers", method: "POST", path: `/bundles/${SEED_BUNDLE_ID}/versions`, body: { version: "7.0.0", containers: [] }, status: 400, mentions: "containers" },
-      { name: "duplicate container names", method: "POST", path: `/bundles/${SEED_BUNDLE_ID}/versions`, body: { version: "7.0.0", containers: [{ name: "a", image: "x" }, { name: "a", image: "y" }] }, status: 400, mentions: "containers.1.name" },
-      { name: "bad port", method: "POST", path: `/bundles/${SEED_BUNDLE_ID}/versions`, body: { version: "7.0.0", containers: [{ name: "a", image: "x", ports: [{ containerPort: 70000 }] }] }, status: 400, mentions: "containers.0.ports.0.containerPort" },
-      { name: "duplicate group name", method: "POST", path: "/groups", body: { name: "Warehouse A" }, status: 409, mentions: "Warehouse A" },
-      { name: "group with unknown devices", method: "POST", path: "/groups", body: { name: "ghosts", deviceIds: ["ghost-9"] }, status: 422, mentions: "ghost-9" },
-      { name: "members of unknown group", method: "PUT", path: `/groups/${missing}/devices`, body: { deviceIds: [] }, status: 404, mentions: missing },
+      {
+        name: "version of unknown bundle",
+        method: "POST",
+        path: `/bundles/${missing}/versions`,
+        body: { version: "1.0.0", containers: [{ name: "a", image: "b" }] },
+        status: 404,
+        mentions: missing,
+      },
+      {
+        name: "duplicate version",
+        method: "POST",
+        path: `/bundles/${SEED_BUNDLE_ID}/versions`,
+        body: { version: "1.2.0", containers: [{ name: "a", image: "b" }] },
+        status: 409,
+        mentions: "1.2.0",
+      },
+      {
+        name: "no containers",
+        method: "POST",
+        path: `/bundles/${SEED_BUNDLE_ID}/versions`,
+        body: { version: "7.0.0", containers: [] },
+        status: 400,
+        mentions: "containers",
+      },
+      {
+        name: "duplicate container names",
+        method: "POST",
+        path: `/bundles/${SEED_BUNDLE_ID}/versions`,
+        body: {
+          version: "7.0.0",
+          containers: [
+            { name: "a", image: "x" },
+            { name: "a", image: "y" },
+          ],
+        },
+        status: 400,
+        mentions: "containers.1.name",
+      },
+      {
+        name: "bad port",
+        method: "POST",
+        path: `/bundles/${SEED_BUNDLE_ID}/versions`,
+        body: { version: "7.0.0", containers: [{ name: "a", image: "x", ports: [{ containerPort: 70000 }] }] },
+        status: 400,
+        mentions: "containers.0.ports.0.containerPort",
+      },
+      {
+        name: "duplicate group name",
+        method: "POST",
+        path: "/groups",
+        body: { name: "Warehouse A" },
+        status: 409,
+        mentions: "Warehouse A",
+      },
+      {
+        name: "group with unknown devices",
+        method: "POST",
+        path: "/groups",
+        body: { name: "ghosts", deviceIds: ["ghost-9"] },
+        status: 422,
+        mentions: "ghost-9",
+      },
+      {
+        name: "members of unknown group",
+        method: "PUT",
+        path: `/groups/${missing}/devices`,
+        body: { deviceIds: [] },
+        status: 404,
+        mentions: missing,
+      },
       { name: "unknown path", method: "GET", path: "/nothing-here", status: 404, mentions: "Not found" },
     ];
 
@@ -443,9 +668,14 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     it("rejects a report with a status agents may not set", async () => {
       const { tokens, ids } = await createFleet(api, `bad-report-${database.name}`, 1);
       const bundleId = await createBundleWithVersions(api, `bad-report-${database.name}`, ["1.0.0"]);
-      const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body.rolloutId;
+      const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body
+        .rolloutId;
       const before = await tableSnapshot(server.database.db);
-      const response = await api.put(`/rollouts/${rolloutId}/status`, { deviceId: ids[0], status: "cancelled" }, tokens.get(ids[0]!));
+      const response = await api.put(
+        `/rollouts/${rolloutId}/status`,
+        { deviceId: ids[0], status: "cancelled" },
+        tokens.get(ids[0]!),
+      );
       expect(response.status).toBe(400);
       expect(response.body.message).toContain("status");
       expect(await tableSnapshot(server.database.db)).toEqual(before);

@@ -58,9 +58,13 @@ const postgres: TestDatabase = {
 
 const unreachable = await postgresReachable();
 if (unreachable && POSTGRES_REQUIRED)
-  throw new Error(`PostgreSQL is required (SIGNALBEAM_REQUIRE_POSTGRES=1) but ${POSTGRES_ADMIN_URL} is unreachable: ${unreachable}`);
+  throw new Error(
+    `PostgreSQL is required (SIGNALBEAM_REQUIRE_POSTGRES=1) but ${POSTGRES_ADMIN_URL} is unreachable: ${unreachable}`,
+  );
 if (unreachable)
-  console.warn(`\n⚠ Skipping the PostgreSQL half of the integration suites: ${POSTGRES_ADMIN_URL} is unreachable (${unreachable}).\n`);
+  console.warn(
+    `\n⚠ Skipping the PostgreSQL half of the integration suites: ${POSTGRES_ADMIN_URL} is unreachable (${unreachable}).\n`,
+  );
 
 /** The databases to run each integration suite against. */
 export const testDatabases: TestDatabase[] = unreachable ? [pglite] : [pglite, postgres];

@@ -13,7 +13,13 @@ const protect = true;
 export const agentRouter = {
   desiredState: deviceProcedure
     .meta({
-      openapi: { method: "GET", path: "/devices/{deviceId}/desired-state", tags, protect, summary: "What this device should run" },
+      openapi: {
+        method: "GET",
+        path: "/devices/{deviceId}/desired-state",
+        tags,
+        protect,
+        summary: "What this device should run",
+      },
     })
     .input(deviceIdInput)
     .output(desiredStateSchema)
@@ -24,7 +30,13 @@ export const agentRouter = {
 
   reportStatus: deviceProcedure
     .meta({
-      openapi: { method: "PUT", path: "/rollouts/{rolloutId}/status", tags, protect, summary: "Report this device's progress in a rollout" },
+      openapi: {
+        method: "PUT",
+        path: "/rollouts/{rolloutId}/status",
+        tags,
+        protect,
+        summary: "Report this device's progress in a rollout",
+      },
     })
     .input(reportStatusInput)
     .output(deviceRolloutStatusSchema)
@@ -43,7 +55,13 @@ export const agentRouter = {
 
   heartbeat: deviceProcedure
     .meta({
-      openapi: { method: "POST", path: "/devices/{deviceId}/heartbeat", tags, protect, summary: "Tell the server this device is alive and what it runs" },
+      openapi: {
+        method: "POST",
+        path: "/devices/{deviceId}/heartbeat",
+        tags,
+        protect,
+        summary: "Tell the server this device is alive and what it runs",
+      },
     })
     .input(heartbeatInput)
     .output(heartbeatOutput)

@@ -26,7 +26,11 @@ export const bySemverDescending = (a: string, b: string) => semver.rcompare(a, b
 async function versionsByBundle(db: Kysely<Database>, bundleIds: string[]): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();
   if (bundleIds.length === 0) return map;
-  const rows = await db.selectFrom("bundle_versions").select(["bundle_id", "version"]).where("bundle_id", "in", bundleIds).execute();
+  const rows = await db
+    .selectFrom("bundle_versions")
+    .select(["bundle_id", "version"])
+    .where("bundle_id", "in", bundleIds)
+    .execute();
   for (const row of rows) map.set(row.bundle_id, [...(map.get(row.bundle_id) ?? []), row.version]);
   for (const versions of map.values()) versions.sort(bySemverDescending);
   return map;
@@ -72,7 +76,10 @@ export const bundleRouter = {
     .query(async ({ ctx, input }) => {
       const [rows, count] = await Promise.all([
         ctx.db.selectFrom("bundles").selectAll().orderBy("name").limit(input.pageSize).offset(pageOffset(input)).execute(),
-        ctx.db.selectFrom("bundles").select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
+        ctx.db
+          .selectFrom("bundles")
+          .select((eb) => eb.fn.countAll<number>().as("count"))
+          .executeTakeFirstOrThrow(),
       ]);
       const versions = await versionsByBundle(
         ctx.db,
@@ -115,12 +122,16 @@ export const bundleRouter = {
         .returningAll()
         .executeTakeFirst();
       if (!row)
-        throw new DomainError("CONFLICT", `version: bundle ${input.bundleId} already has version ${input.version}`, { field: "version" });
+        throw new DomainError("CONFLICT", `version: bundle ${input.bundleId} already has version ${input.version}`, {
+          field: "version",
+        });
       return { bundleId: row.bundle_id, version: row.version, containers: row.containers, createdAt: iso(row.created_at) };
     }),
 
   versions: operatorProcedure
-    .meta({ openapi: { method: "GET", path: "/bundles/{bundleId}/versions", tags, summary: "List a bundle's versions, newest first" } })
+    .meta({
+      openapi: { method: "GET", path: "/bundles/{bundleId}/versions", tags, summary: "List a bundle's versions, newest first" },
+    })
     .input(listVersionsInput)
     .output(listVersionsOutput)
     .query(async ({ ctx, input }) => {

@@ -4,15 +4,15 @@ import { nameSchema, semverSchema, timestampSchema, uuidSchema } from "../shared
 
 export const containerSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be 1–63 characters: letters, digits, '_', '.' or '-'"),
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be 1–63 characters: letters, digits, '_', '.' or '-'"),
     image: z
       .string()
       .min(1)
       .max(512)
       .regex(/^[^\s]+$/, "must be an image reference without spaces"),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string().max(32_768)).optional(),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string().max(32_768))
+      .optional(),
     command: z.array(z.string().max(4096)).max(256).optional(),
     ports: z
       .array(
@@ -56,7 +56,12 @@ export const bundleSchema = z
   .meta({ id: "Bundle" });
 
 export const createBundleInput = z.object({ name: nameSchema, description: z.string().max(2000).optional() }).strict();
-export const createBundleOutput = z.object({ id: uuidSchema, name: z.string(), description: z.string(), createdAt: timestampSchema });
+export const createBundleOutput = z.object({
+  id: uuidSchema,
+  name: z.string(),
+  description: z.string(),
+  createdAt: timestampSchema,
+});
 
 export const bundleIdInput = z.object({ bundleId: uuidSchema });
 export const listBundlesInput = z.object({ ...pageQuery() });

@@ -66,7 +66,9 @@ export async function listDevices(
       q = q.where(sql<boolean>`(d.id ILIKE ${pattern} OR d.name ILIKE ${pattern})`);
     }
     if (filter.groupId)
-      q = q.where(sql<boolean>`EXISTS (SELECT 1 FROM group_members gm WHERE gm.device_id = d.id AND gm.group_id = ${filter.groupId})`);
+      q = q.where(
+        sql<boolean>`EXISTS (SELECT 1 FROM group_members gm WHERE gm.device_id = d.id AND gm.group_id = ${filter.groupId})`,
+      );
     return q;
   };
   const [rows, count] = await Promise.all([

@@ -27,10 +27,14 @@ async function replaceMembers(tx: Transaction<Database>, groupId: string, device
     `.execute(tx);
     if (unknown.rows.length) {
       const listed = unknown.rows.slice(0, 100).map((row) => row.id);
-      throw new DomainError("UNPROCESSABLE", `deviceIds: unknown devices: ${listed.join(", ")}${unknown.rows.length > 100 ? " and more" : ""}`, {
-        field: "deviceIds",
-        unknownDeviceIds: listed,
-      });
+      throw new DomainError(
+        "UNPROCESSABLE",
+        `deviceIds: unknown devices: ${listed.join(", ")}${unknown.rows.length > 100 ? " and more" : ""}`,
+        {
+          field: "deviceIds",
+          unknownDeviceIds: listed,
+        },
+      );
     }
   }
   await tx.deleteFrom("group_members").where("group_id", "=", groupId).execute();
@@ -84,10 +88,18 @@ export const groupRouter = {
           .limit(input.pageSize)
           .offset(pageOffset(input))
           .execute(),
-        ctx.db.selectFrom("device_groups").select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
+        ctx.db
+          .selectFrom("device_groups")
+          .select((eb) => eb.fn.countAll<number>().as("count"))
+          .executeTakeFirstOrThrow(),
       ]);
       return toPage(
-        rows.map((row) => ({ id: row.id, name: row.name, deviceCount: Number(row.device_count ?? 0), createdAt: iso(row.created_at) })),
+        rows.map((row) => ({
+          id: row.id,
+          name: row.name,
+          deviceCount: Number(row.device_count ?? 0),
+          createdAt: iso(row.created_at),
+        })),
         input,
         Number(count.count),
       );
@@ -99,7 +111,12 @@ export const groupRouter = {
     .output(groupWithMembersSchema)
     .mutation(({ ctx, input }) =>
       inTransaction(ctx.db, async (tx) => {
-        const group = await tx.selectFrom("device_groups").select(["id", "name"]).where("id", "=", input.groupId).forUpdate().executeTakeFirst();
+        const group = await tx
+          .selectFrom("device_groups")
+          .select(["id", "name"])
+          .where("id", "=", input.groupId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!group) throw notFound("group", input.groupId);
         await replaceMembers(tx, group.id, dedupe(input.deviceIds));
         return { id: group.id, name: group.name, deviceIds: await membersOf(tx, group.id) };

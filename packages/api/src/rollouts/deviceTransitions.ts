@@ -1,6 +1,12 @@
 import type { DeviceRolloutState } from "@signalbeam/db";
 
-export const deviceRolloutStates = ["pending", "updating", "succeeded", "failed", "cancelled"] as const satisfies readonly DeviceRolloutState[];
+export const deviceRolloutStates = [
+  "pending",
+  "updating",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const satisfies readonly DeviceRolloutState[];
 
 /**
  * The per-device state machine (DESIGN.md). Anything not listed is illegal; `succeeded` and

@@ -28,8 +28,7 @@ export async function reportDeviceStatus(ctx: Pick<Context, "db" | "clock">, rep
       .where("rollout_id", "=", report.rolloutId)
       .where("device_id", "=", report.deviceId)
       .executeTakeFirst();
-    if (!current)
-      throw new DomainError("NOT_FOUND", `device ${report.deviceId} is not part of rollout ${report.rolloutId}`);
+    if (!current) throw new DomainError("NOT_FOUND", `device ${report.deviceId} is not part of rollout ${report.rolloutId}`);
 
     const verdict = checkTransition(current.status, report.status);
     if (verdict.kind === "noop") return current;

@@ -84,13 +84,7 @@ export async function listRollouts(
   if (filter.bundleId) query = query.where("bundle_id", "=", filter.bundleId);
   if (filter.status) query = query.where("status", "=", filter.status);
   const [rows, count] = await Promise.all([
-    query
-      .selectAll()
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(page.pageSize)
-      .offset(pageOffset(page))
-      .execute(),
+    query.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(page.pageSize).offset(pageOffset(page)).execute(),
     query.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
   ]);
   return { rows, totalCount: Number(count.count) };

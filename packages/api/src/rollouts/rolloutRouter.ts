@@ -59,7 +59,9 @@ export const rolloutRouter = {
     .query(async ({ ctx, input }) => toRolloutDto(await findRollout(ctx.db, input.rolloutId))),
 
   devices: operatorProcedure
-    .meta({ openapi: { method: "GET", path: "/rollouts/{rolloutId}/devices", tags, summary: "Device-level status of a rollout" } })
+    .meta({
+      openapi: { method: "GET", path: "/rollouts/{rolloutId}/devices", tags, summary: "Device-level status of a rollout" },
+    })
     .input(rolloutDevicesInput)
     .output(rolloutDevicesOutput)
     .query(async ({ ctx, input }) => {

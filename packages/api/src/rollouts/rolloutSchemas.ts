@@ -47,7 +47,11 @@ export const createRolloutInput = z
     const other = input.targetType === "device" ? "groupIds" : "deviceIds";
     const list = input[wanted];
     if (!list || list.length === 0)
-      ctx.addIssue({ code: "custom", path: [wanted], message: `must list at least one target when targetType is ${input.targetType}` });
+      ctx.addIssue({
+        code: "custom",
+        path: [wanted],
+        message: `must list at least one target when targetType is ${input.targetType}`,
+      });
     if (input[other] !== undefined && input[other]!.length > 0)
       ctx.addIssue({ code: "custom", path: [other], message: `not allowed when targetType is ${input.targetType}` });
   });

@@ -5,13 +5,7 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
  * The one error vocabulary of the domain. Handlers throw DomainError; `toTRPCError` is the only
  * place that maps it (and database errors) to tRPC codes, which map to HTTP statuses.
  */
-export type DomainErrorCode =
-  | "BAD_REQUEST"
-  | "UNAUTHORIZED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "CONFLICT"
-  | "UNPROCESSABLE";
+export type DomainErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "UNPROCESSABLE";
 
 const trpcCodeOf: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_REQUEST: "BAD_REQUEST",
@@ -69,7 +63,11 @@ export function toTRPCError(error: unknown): TRPCError | undefined {
     // Races the handlers could not rule out up front (two creates of the same id at once).
     if (error.code === "23505") return new TRPCError({ code: "CONFLICT", message: "already exists", cause: asError(error) });
     if (error.code === "23503")
-      return new TRPCError({ code: "UNPROCESSABLE_CONTENT", message: "refers to something that does not exist", cause: asError(error) });
+      return new TRPCError({
+        code: "UNPROCESSABLE_CONTENT",
+        message: "refers to something that does not exist",
+        cause: asError(error),
+      });
   }
   return undefined;
 }

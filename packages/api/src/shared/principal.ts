@@ -33,7 +33,8 @@ export function assertOperator(principal: Principal): void {
 
 /** Agent paths: a device credential is required, and it speaks only for its own device. */
 export function assertDevice(principal: Principal): asserts principal is { kind: "device"; deviceId: string } {
-  if (principal.kind === "anonymous") throw new DomainError("UNAUTHORIZED", "a device token is required (Authorization: Bearer <token>)");
+  if (principal.kind === "anonymous")
+    throw new DomainError("UNAUTHORIZED", "a device token is required (Authorization: Bearer <token>)");
   if (principal.kind === "rejected") throw new DomainError("UNAUTHORIZED", principal.reason);
 }
 

@@ -5,7 +5,10 @@ import { z } from "zod";
 
 export const deviceIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1–128 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    "must be 1–128 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+  )
   .describe("Device id, e.g. device-001");
 
 export const uuidSchema = z.uuid({ message: "must be a UUID" });

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { parseServerConfig } from "./config";
+
+describe("parseServerConfig", () => {
+  it("defaults to port 5002, embedded database in .data, demo on", () => {
+    expect(parseServerConfig({})).toEqual({
+      ok: true,
+      config: {
+        port: 5002,
+        host: "0.0.0.0",
+        databaseUrl: undefined,
+        dataDir: ".data",
+        demo: true,
+        logLevel: "info",
+        webDir: undefined,
+      },
+    });
+  });
+
+  it.each([
+    [{ PORT: "http" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+    [{ SIGNALBEAM_DEMO: "maybe" }, "SIGNALBEAM_DEMO"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+  ])("%o is rejected naming %s", (env, name) => {
+    const result = parseServerConfig(env);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.join("\n")).toContain(name);
+  });
+
+  it("reads every setting", () => {
+    const result = parseServerConfig({
+      PORT: "8080",
+      DATABASE_URL: "postgres://u@h/db",
+      SIGNALBEAM_DATA_DIR: "/var/lib/sb",
+      SIGNALBEAM_DEMO: "off",
+      LOG_LEVEL: "debug",
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      config: { port: 8080, databaseUrl: "postgres://u@h/db", dataDir: "/var/lib/sb", demo: false, logLevel: "debug" },
+    });
+  });
+});

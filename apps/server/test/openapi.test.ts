@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../src/server";
+
+/** Every REST path of DESIGN.md's two tables, with its documented success status. */
+const designPaths: [method: string, path: string, success: number][] = [
+  ["POST", "/rollouts", 201],
+  ["GET", "/rollouts", 200],
+  ["GET", "/rollouts/{rolloutId}", 200],
+  ["GET", "/rollouts/{rolloutId}/devices", 200],
+  ["POST", "/rollouts/{rolloutId}/cancel", 204],
+  ["POST", "/rollouts/{rolloutId}/retry", 200],
+  ["POST", "/devices", 201],
+  ["GET", "/devices", 200],
+  ["GET", "/devices/{deviceId}", 200],
+  ["POST", "/groups", 201],
+  ["GET", "/groups", 200],
+  ["PUT", "/groups/{groupId}/devices", 200],
+  ["POST", "/bundles", 201],
+  ["GET", "/bundles", 200],
+  ["GET", "/bundles/{bundleId}", 200],
+  ["POST", "/bundles/{bundleId}/versions", 201],
+  ["GET", "/bundles/{bundleId}/versions", 200],
+  ["GET", "/devices/{deviceId}/desired-state", 200],
+  ["PUT", "/rollouts/{rolloutId}/status", 200],
+  ["POST", "/devices/{deviceId}/heartbeat", 200],
+];
+
+describe("/api/openapi.json", () => {
+  let server: RunningServer;
+  let document: any;
+
+  beforeAll(async () => {
+    server = await startServer({ dataDir: "memory://", demo: false });
+    const response = await fetch(`${server.url}/api/openapi.json`);
+    expect(response.status).toBe(200);
+    document = await response.json();
+  }, 60_000);
+  afterAll(() => server?.close());
+
+  it("is an OpenAPI 3 document served under /api", () => {
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.servers).toEqual([{ url: "/api" }]);
+  });
+
+  it.each(designPaths)("documents %s %s with status %i", (method, apiPath, success) => {
+    const operation = document.paths?.[apiPath]?.[method.toLowerCase()];
+    expect(operation, `${method} ${apiPath} is missing`).toBeDefined();
+    expect(Object.keys(operation.responses)).toContain(String(success));
+  });
+
+  it("documents nothing the design does not list, except extensions it names", () => {
+    const documented = Object.entries(document.paths as Record<string, object>).flatMap(([apiPath, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${apiPath}`),
+    );
+    expect(documented.sort()).toEqual(designPaths.map(([method, apiPath]) => `${method} ${apiPath}`).sort());
+  });
+
+  it("marks agent paths as taking a device token", () => {
+    const desired = document.paths["/devices/{deviceId}/desired-state"].get;
+    expect(desired.security).toEqual([{ deviceToken: [] }]);
+  });
+
+  // The table above must not drift from the design document it copies.
+  const designFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/DESIGN.md");
+  it.runIf(existsSync(designFile))("matches the REST tables of ../shared/DESIGN.md", () => {
+    const design = readFileSync(designFile, "utf8");
+    const section = design.slice(design.indexOf("## REST API"), design.indexOf("## Agent"));
+    const listed = [...section.matchAll(/^\|([^|]+)\|/gm)]
+      .flatMap((row) => [...row[1]!.matchAll(/(GET|POST|PUT|DELETE)\s+(\/[\w{}/-]+)/g)].map((match) => `${match[1]} ${match[2]}`))
+      .sort();
+    expect(listed).toEqual(designPaths.map(([method, apiPath]) => `${method} ${apiPath}`).sort());
+  });
+
+  it("serves an interactive reference at /api/docs", async () => {
+    const page = await fetch(`${server.url}/api/docs/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("swagger-ui-bundle.js");
+    const bundle = await fetch(`${server.url}/api/docs/assets/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    const init = await (await fetch(`${server.url}/api/docs/init.js`)).text();
+    expect(init).toContain("/api/openapi.json");
+  });
+});
