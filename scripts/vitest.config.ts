@@ -6,6 +6,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   test: {
     root,
+    // Integration files start their own servers and databases; two at a time suit a 2-core machine.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -21,8 +23,6 @@ export default defineConfig({
           include: ["apps/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 90_000,
-          // Each file starts its own servers and databases; two at a time suit a 2-core machine.
-          maxWorkers: 2,
         },
       },
     ],
