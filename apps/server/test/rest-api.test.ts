@@ -103,6 +103,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       bundleId,
       version: "1.0.0",
       containers: [{ name: "app", image: "local/app:1.0.0", env: { MODE: "test" } }],
+      attempt: 1,
     });
 
     const report = (device: string, status: string, errorMessage?: string) =>
@@ -157,6 +158,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       bundleId: null,
       version: null,
       containers: [],
+      attempt: null,
     });
     // A late report never overwrites the cancel.
     const late = await report(d3, "updating");
@@ -385,6 +387,14 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     });
     expect((await api.get(`/devices/${other}`)).body).toMatchObject({ online: false, lastSeenAt: null });
     expect((await api.post(`/devices/${own}/heartbeat`, {}, tokens.get(other))).status).toBe(403);
+
+    // Rotating a token revokes the old one at once.
+    const rotated = await api.post(`/devices/${own}/token`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.token).not.toBe(tokens.get(own));
+    expect((await api.get(`/devices/${own}/desired-state`, tokens.get(own))).status).toBe(401);
+    expect((await api.get(`/devices/${own}/desired-state`, rotated.body.token)).status).toBe(200);
+    expect((await api.post(`/devices/ghost-device/token`)).status).toBe(404);
   });
 
   it("pages and filters lists", async () => {

@@ -10,6 +10,11 @@ export const desiredStateSchema = z
     bundleId: uuidSchema.nullable(),
     version: z.string().nullable(),
     containers: z.array(containerSchema),
+    attempt: z
+      .number()
+      .int()
+      .nullable()
+      .describe("The device's attempt in that rollout; a retry raises it, which tells an agent that failed to try again"),
   })
   .meta({ id: "DesiredState" });
 

@@ -8,7 +8,10 @@ export async function readDesiredState(db: Kysely<Database>, deviceId: string) {
     .leftJoin("bundle_versions as bv", (join) =>
       join.onRef("bv.bundle_id", "=", "dd.bundle_id").onRef("bv.version", "=", "dd.version"),
     )
-    .select(["dd.rollout_id", "dd.bundle_id", "dd.version", "bv.containers"])
+    .leftJoin("rollout_statuses as rs", (join) =>
+      join.onRef("rs.rollout_id", "=", "dd.rollout_id").onRef("rs.device_id", "=", "dd.device_id"),
+    )
+    .select(["dd.rollout_id", "dd.bundle_id", "dd.version", "bv.containers", "rs.attempt"])
     .where("dd.device_id", "=", deviceId)
     .executeTakeFirst();
   if (!row) throw notFound("device", deviceId);
@@ -18,5 +21,6 @@ export async function readDesiredState(db: Kysely<Database>, deviceId: string) {
     bundleId: row.bundle_id,
     version: row.version,
     containers: row.containers ?? [],
+    attempt: row.rollout_id ? (row.attempt ?? null) : null,
   };
 }

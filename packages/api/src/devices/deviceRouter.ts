@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { DomainError } from "../shared/errors";
+import { DomainError, notFound } from "../shared/errors";
 import { toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
 import { inTransaction } from "../shared/transaction";
@@ -13,6 +13,7 @@ import {
   deviceSchema,
   listDevicesInput,
   listDevicesOutput,
+  rotateTokenOutput,
 } from "./deviceSchemas";
 import { generateDeviceToken, hashDeviceToken } from "./deviceToken";
 
@@ -62,6 +63,29 @@ export const deviceRouter = {
         input,
         totalCount,
       );
+    }),
+
+  rotateToken: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/devices/{deviceId}/token",
+        tags,
+        summary: "Issue a new device token; the old one stops working",
+      },
+    })
+    .input(deviceIdInput)
+    .output(rotateTokenOutput)
+    .mutation(async ({ ctx, input }) => {
+      const token = generateDeviceToken();
+      const updated = await ctx.db
+        .updateTable("devices")
+        .set({ token_hash: hashDeviceToken(token) })
+        .where("id", "=", input.deviceId)
+        .returning("id")
+        .executeTakeFirst();
+      if (!updated) throw notFound("device", input.deviceId);
+      return { deviceId: updated.id, token };
     }),
 
   byId: operatorProcedure

@@ -35,6 +35,11 @@ export const createDeviceOutput = z.object({
   token: z.string().describe("The device's credential; shown this once, stored only as a hash"),
 });
 
+export const rotateTokenOutput = z.object({
+  deviceId: deviceIdSchema,
+  token: z.string().describe("The new credential, shown this once; the previous token no longer works"),
+});
+
 export const listDevicesInput = z.object({
   search: z.string().max(200).optional().describe("Matches id or name, case-insensitive"),
   groupId: uuidSchema.optional(),
