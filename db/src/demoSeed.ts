@@ -89,7 +89,8 @@ function demoDevices(): DemoDevice[] {
   for (const family of families) {
     for (let index = 1; index <= family.count; index++) {
       const id = `device-${String(devices.length + 1).padStart(3, "0")}`;
-      devices.push({ id, name: `${family.name} ${index}`, labels: family.labels });
+      // demo=true: `npm start` runs simulated agents for these devices.
+      devices.push({ id, name: `${family.name} ${index}`, labels: { ...family.labels, demo: "true" } });
     }
   }
   return devices;

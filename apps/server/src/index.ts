@@ -1,3 +1,3 @@
 export { startServer, type RunningServer, type StartOptions } from "./server";
-export { createApp } from "./app";
+export { API_VERSION, createApp } from "./app";
 export { parseServerConfig } from "./config";

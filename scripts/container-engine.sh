@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# A real Docker-API engine for the agent's tests: Debian's podman serving the Docker Engine API
+# on a unix socket (see ../shared/notes/container-engine.md for why each setting is here).
+#   scripts/container-engine.sh install   apt packages (root)
+#   scripts/container-engine.sh up        start the API service if it is not answering, build test images
+#   scripts/container-engine.sh down      remove test containers, stop the service this script started
+#   scripts/container-engine.sh socket    print the socket path
+set -euo pipefail
+
+DIR="${SIGNALBEAM_ENGINE_DIR:-/var/tmp/signalbeam-engine}"
+SOCKET="$DIR/podman.sock"
+export CONTAINERS_CONF="$DIR/containers.conf"
+TEST_LABEL="io.signalbeam.test=true"
+
+write_conf() {
+  mkdir -p "$DIR"
+  cat >"$CONTAINERS_CONF" <<'CONF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+}
+
+ping() { curl -sf --max-time 2 --unix-socket "$SOCKET" http://engine/_ping >/dev/null 2>&1; }
+
+install() {
+  if command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ]; then return 0; fi
+  echo "› installing podman (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    podman runc catatonit containernetworking-plugins iptables busybox-static curl >/dev/null
+}
+
+# Two versions of a tiny busybox app. Built locally: no registry is reachable.
+build_images() {
+  local work
+  work="$(mktemp -d)"
+  if ! podman image exists localhost/signalbeam/busybox:1; then
+    mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp"
+    cp /bin/busybox "$work/rootfs/bin/busybox"
+    for applet in $("$work/rootfs/bin/busybox" --list); do
+      [ "$applet" = busybox ] || ln -sf busybox "$work/rootfs/bin/$applet"
+    done
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$work/rootfs/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/rootfs/etc/group"
+    tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+    podman import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "$work/rootfs.tar" localhost/signalbeam/busybox:1 >/dev/null
+  fi
+  for version in 1 2; do
+    if ! podman image exists "localhost/signalbeam/demo-app:$version"; then
+      cat >"$work/Containerfile" <<FILE
+FROM localhost/signalbeam/busybox:1
+LABEL org.opencontainers.image.version="$version"
+CMD ["/bin/sh", "-c", "echo demo-app $version > /tmp/version; exec sleep 1000000"]
+FILE
+      podman build -q --format docker -t "localhost/signalbeam/demo-app:$version" -f "$work/Containerfile" "$work" >/dev/null
+    fi
+  done
+  if ! podman image exists localhost/signalbeam/healthy-app:1; then
+    cat >"$work/Containerfile" <<'FILE'
+FROM localhost/signalbeam/busybox:1
+HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD ["/bin/sh", "-c", "test -f /tmp/ready"]
+CMD ["/bin/sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000000"]
+FILE
+    podman build -q --format docker -t localhost/signalbeam/healthy-app:1 -f "$work/Containerfile" "$work" >/dev/null
+  fi
+  rm -rf "$work"
+}
+
+up() {
+  write_conf
+  if ! ping; then
+    [ -S "$SOCKET" ] && rm -f "$SOCKET"
+    nohup podman system service --time=0 "unix://$SOCKET" >"$DIR/service.log" 2>&1 &
+    echo $! >"$DIR/service.pid"
+    for _ in $(seq 1 50); do ping && break; sleep 0.1; done
+    ping || { echo "podman API service did not start; see $DIR/service.log" >&2; exit 1; }
+  fi
+  build_images
+  echo "$SOCKET"
+}
+
+down() {
+  write_conf
+  podman rm -f -t 0 --filter "label=$TEST_LABEL" >/dev/null 2>&1 || true
+  podman rm -f -t 0 --filter "label=io.signalbeam.managed=true" >/dev/null 2>&1 || true
+  if [ -f "$DIR/service.pid" ]; then
+    kill "$(cat "$DIR/service.pid")" 2>/dev/null || true
+    rm -f "$DIR/service.pid"
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  up) up ;;
+  down) down ;;
+  socket) echo "$SOCKET" ;;
+  *) echo "usage: $0 install|up|down|socket" >&2; exit 2 ;;
+esac
