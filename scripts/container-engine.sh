@@ -59,19 +59,22 @@ FILE
       podman build -q --format docker -t "localhost/signalbeam/demo-app:$version" -f "$work/Containerfile" "$work" >/dev/null
     fi
   done
-  if ! podman image exists localhost/signalbeam/healthy-app:1; then
+  if ! podman image exists localhost/signalbeam/healthy-app:2; then
     cat >"$work/Containerfile" <<'FILE'
 FROM localhost/signalbeam/busybox:1
-HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD ["/bin/sh", "-c", "test -f /tmp/ready"]
+HEALTHCHECK --interval=1s --timeout=1s --start-period=5s --retries=2 CMD ["/bin/sh", "-c", "test -f /tmp/ready"]
 CMD ["/bin/sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000000"]
 FILE
-    podman build -q --format docker -t localhost/signalbeam/healthy-app:1 -f "$work/Containerfile" "$work" >/dev/null
+    podman build -q --format docker -t localhost/signalbeam/healthy-app:2 -f "$work/Containerfile" "$work" >/dev/null
   fi
   rm -rf "$work"
 }
 
 up() {
   write_conf
+  # Two test files may ask at once: one of them starts the service, the other waits for it.
+  exec 9>"$DIR/lock"
+  flock 9
   if ! ping; then
     [ -S "$SOCKET" ] && rm -f "$SOCKET"
     nohup podman system service --time=0 "unix://$SOCKET" >"$DIR/service.log" 2>&1 &

@@ -87,8 +87,10 @@ export class SimulatedRuntime implements ContainerRuntime {
   async create(container: DesiredContainer): Promise<string> {
     if (!this.images.has(container.spec.image))
       throw new Error(`create container ${container.spec.name}: no such image ${container.spec.image}`);
-    if (this.failureFor(container) === "pull")
+    if (this.failureFor(container) === "pull") {
+      this.release = ""; // this attempt is over; a retry rolls the dice again
       throw new Error(`image pull failed: ${container.spec.image}: connection reset by registry`);
+    }
     const id = `sim-${nextId++}`;
     this.containers.set(container.name, { id, container, running: false, exitCode: null });
     return id;

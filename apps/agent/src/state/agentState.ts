@@ -34,7 +34,9 @@ export function fileStateStore(directory: string): StateStore {
         return { outcomes: Array.isArray(parsed.outcomes) ? parsed.outcomes : [], inFlight: parsed.inFlight ?? null };
       } catch (error) {
         if ((error as { code?: string }).code === "ENOENT") return emptyState();
-        throw new Error(`cannot read agent state ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(`cannot read agent state ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
       }
     },
     async save(state) {

@@ -1,0 +1,42 @@
+import { type RunningServer, startServer } from "@signalbeam/server";
+
+/** A real server on embedded PGlite, plus the operator calls the agent tests need. */
+export async function startTestServer(options: { dataDir?: string; port?: number } = {}) {
+  const server = await startServer({ dataDir: options.dataDir ?? "memory://", demo: false, port: options.port });
+  return { server, ...operatorCalls(server.url) };
+}
+
+export function operatorCalls(url: string) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}/api${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const parsed = text ? JSON.parse(text) : undefined;
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return parsed;
+  };
+  return {
+    call,
+    async device(id: string): Promise<{ id: string; token: string }> {
+      return call("POST", "/devices", { id, name: `Test ${id}` });
+    },
+    async bundle(name: string, versions: Record<string, { name: string; image: string; command?: string[] }[]>) {
+      const bundle = await call("POST", "/bundles", { name });
+      for (const [version, containers] of Object.entries(versions))
+        await call("POST", `/bundles/${bundle.id}/versions`, { version, containers });
+      return bundle.id as string;
+    },
+    async rollout(bundleId: string, version: string, deviceIds: string[]): Promise<string> {
+      return (await call("POST", "/rollouts", { bundleId, version, targetType: "device", deviceIds })).rolloutId;
+    },
+    async rowOf(rolloutId: string, deviceId: string) {
+      const page = await call("GET", `/rollouts/${rolloutId}/devices`);
+      return page.devices.find((device: { deviceId: string }) => device.deviceId === deviceId);
+    },
+  };
+}
+
+export type TestServer = Awaited<ReturnType<typeof startTestServer>> & { server: RunningServer };
