@@ -89,7 +89,6 @@ up() {
 down() {
   write_conf
   podman rm -f -t 0 --filter "label=$TEST_LABEL" >/dev/null 2>&1 || true
-  podman rm -f -t 0 --filter "label=io.signalbeam.managed=true" >/dev/null 2>&1 || true
   if [ -f "$DIR/service.pid" ]; then
     kill "$(cat "$DIR/service.pid")" 2>/dev/null || true
     rm -f "$DIR/service.pid"

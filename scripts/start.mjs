@@ -1,12 +1,48 @@
 // `npm start`: install what is missing, build, then run the server (which migrates the embedded
-// database, loads the demo fleet on first start and serves http://localhost:5002).
+// database, loads the demo fleet on first start and serves http://localhost:5002) and, for the
+// demo devices, a small simulated fleet so rollouts visibly move (SIGNALBEAM_DEMO_FLEET=off skips it).
 import { spawn } from "node:child_process";
 import { ensureDependencies, root, run } from "./lib/ensure-dependencies.mjs";
 
+process.env.TURBO_TELEMETRY_DISABLED ??= "1";
 ensureDependencies();
 console.log("› building…");
 run("npx", ["turbo", "run", "build", "--output-logs=errors-only"]);
 
-const server = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], { cwd: root, stdio: "inherit" });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
-server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const children = [];
+const launch = (args) => {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: root, stdio: "inherit" });
+  children.push(child);
+  return child;
+};
+const stopAll = (signal) => children.forEach((child) => child.exitCode === null && child.kill(signal));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll(signal));
+
+const server = launch(["apps/server/src/main.ts"]);
+server.on("exit", (code, signal) => {
+  stopAll("SIGTERM");
+  process.exit(code ?? (signal ? 1 : 0));
+});
+
+const port = process.env.PORT ?? "5002";
+const url = `http://localhost:${port}`;
+const demoOn = (name) => !["off", "false", "0"].includes((process.env[name] ?? "on").toLowerCase());
+
+if (demoOn("SIGNALBEAM_DEMO") && demoOn("SIGNALBEAM_DEMO_FLEET")) {
+  // The fleet needs the server answering first.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && server.exitCode === null) {
+    const healthy = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (healthy) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (server.exitCode === null) {
+    launch(["apps/agent/src/fleet/main.ts", "--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1"]);
+    console.log(
+      `› demo fleet: simulated agents are polling for the demo devices; assign a bundle at ${url} to watch them update`,
+    );
+  }
+}
