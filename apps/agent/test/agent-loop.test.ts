@@ -5,7 +5,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, type AgentOptions } from "../src/agent";
 import { createAgentApi } from "../src/api/agentApi";
-import type { ContainerRuntime } from "../src/runtime/containerRuntime";
+import { type ContainerRuntime, EngineUnavailableError } from "../src/runtime/containerRuntime";
 import { SimulatedRuntime } from "../src/runtime/simulatedRuntime";
 import { fileStateStore, memoryStateStore } from "../src/state/agentState";
 import { operatorCalls, startTestServer, type TestServer } from "./support/server";
@@ -121,6 +121,26 @@ describe("agent loop against a real server", () => {
     expect(await test.rowOf(rolloutId, device.id)).toMatchObject({ status: "cancelled" });
     expect((await agent.tick()).kind).toBe("idle");
     expect((await agent.tick()).kind).toBe("idle");
+  });
+
+  it("does not report an engine outage as a failed update, and finishes once the engine is back", async () => {
+    const device = await test.device("loop-engine");
+    const host = instant();
+    let engineUp = false;
+    const flaky: ContainerRuntime = Object.assign(Object.create(host), {
+      create: async (container: Parameters<ContainerRuntime["create"]>[0]) => {
+        if (!engineUp) throw new EngineUnavailableError("container engine unreachable (ECONNREFUSED) during create");
+        return host.create(container);
+      },
+    });
+    const agent = agentFor(test.server.url, device, flaky);
+    const rolloutId = await test.rollout(bundleId, "1.0.0", [device.id]);
+
+    await expect(agent.tick()).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(await test.rowOf(rolloutId, device.id)).toMatchObject({ status: "updating", errorMessage: null });
+    engineUp = true;
+    expect(await agent.tick()).toEqual({ kind: "updated", version: "1.0.0" });
+    expect(await test.rowOf(rolloutId, device.id)).toMatchObject({ status: "succeeded" });
   });
 
   it("finishes an update interrupted by its own restart", async () => {
