@@ -10,7 +10,6 @@ set -euo pipefail
 DIR="${SIGNALBEAM_ENGINE_DIR:-/var/tmp/signalbeam-engine}"
 SOCKET="$DIR/podman.sock"
 export CONTAINERS_CONF="$DIR/containers.conf"
-TEST_LABEL="io.signalbeam.test=true"
 
 write_conf() {
   mkdir -p "$DIR"
@@ -77,7 +76,8 @@ up() {
   flock 9
   if ! ping; then
     [ -S "$SOCKET" ] && rm -f "$SOCKET"
-    nohup podman system service --time=0 "unix://$SOCKET" >"$DIR/service.log" 2>&1 &
+    # 9>&-: the service must not inherit the lock, or the next `up` waits for it forever.
+    nohup podman system service --time=0 "unix://$SOCKET" >"$DIR/service.log" 2>&1 9>&- &
     echo $! >"$DIR/service.pid"
     for _ in $(seq 1 50); do ping && break; sleep 0.1; done
     ping || { echo "podman API service did not start; see $DIR/service.log" >&2; exit 1; }
@@ -88,7 +88,7 @@ up() {
 
 down() {
   write_conf
-  podman rm -f -t 0 --filter "label=$TEST_LABEL" >/dev/null 2>&1 || true
+  podman rm -f -t 0 --filter "label=io.signalbeam.test" >/dev/null 2>&1 || true
   if [ -f "$DIR/service.pid" ]; then
     kill "$(cat "$DIR/service.pid")" 2>/dev/null || true
     rm -f "$DIR/service.pid"

@@ -6,7 +6,7 @@ import { desiredContainers } from "../src/reconcile/labels";
 import { planUpdate } from "../src/reconcile/plan";
 import type { ContainerSpec, DesiredState } from "../src/reconcile/types";
 import { DockerRuntime } from "../src/runtime/dockerRuntime";
-import { engine, removeTestContainers, TEST_IMAGES } from "./support/engine";
+import { engine, removeTestContainers, TEST_IMAGES, testLabels } from "./support/engine";
 
 /** The executor and the dockerode runtime against a real engine (podman's Docker API). */
 describe.runIf(engine)("DockerRuntime + executor on a real engine", () => {
@@ -15,7 +15,7 @@ describe.runIf(engine)("DockerRuntime + executor on a real engine", () => {
   const device = `rt-${process.pid}`;
   const log = pino({ level: "silent" });
 
-  afterAll(() => removeTestContainers(docker, [device]));
+  afterAll(() => removeTestContainers(docker, [device], "runtime"));
 
   const state = (version: string, containers: ContainerSpec[]): DesiredState => ({
     deviceId: device,
@@ -56,7 +56,7 @@ describe.runIf(engine)("DockerRuntime + executor on a real engine", () => {
     const neighbour = await docker.createContainer({
       Image: TEST_IMAGES.v1,
       name: `unmanaged-${process.pid}`,
-      Labels: { "io.signalbeam.test": "true" },
+      Labels: testLabels("runtime"),
       HostConfig: { Init: true },
     });
     await neighbour.start();

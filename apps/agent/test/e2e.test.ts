@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engine, removeTestContainers, TEST_IMAGES } from "./support/engine";
+import { engine, removeTestContainers, TEST_IMAGES, testLabels } from "./support/engine";
 import { operatorCalls, startTestServer, type TestServer } from "./support/server";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -74,7 +74,7 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
     const unmanaged = await docker.createContainer({
       Image: TEST_IMAGES.v1,
       name: `e2e-unmanaged-${process.pid}`,
-      Labels: { "io.signalbeam.test": "true" },
+      Labels: testLabels("e2e"),
       HostConfig: { Init: true },
     });
     await unmanaged.start();
@@ -99,7 +99,7 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
 
   afterAll(async () => {
     agent?.kill("SIGKILL");
-    await removeTestContainers(docker, [deviceId]);
+    await removeTestContainers(docker, [deviceId], "e2e");
     await test?.server.close().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(stateDir, { recursive: true, force: true });
@@ -109,7 +109,12 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
     const rolloutId = await test.rollout(bundleId, "1.0.0", [deviceId]);
     await settled(rolloutId, "succeeded");
     expect(await managed()).toEqual([{ version: "1.0.0", running: true, image: TEST_IMAGES.v1 }]);
-    expect(await test.call("GET", `/devices/${deviceId}`)).toMatchObject({ online: true, currentVersion: "1.0.0" });
+    // The heartbeat follows the report at the end of the same poll.
+    const device = await waitFor("a heartbeat", async () => {
+      const found = await test.call("GET", `/devices/${deviceId}`);
+      return found.online ? found : undefined;
+    });
+    expect(device).toMatchObject({ online: true, currentVersion: "1.0.0", agentVersion: "0.1.0" });
   }, 60_000);
 
   it("upgrades by replacing the container", async () => {

@@ -52,11 +52,15 @@ if ("error" in connection) console.warn(`\n⚠ Skipping the container-engine sui
 
 export const engine = "error" in connection ? undefined : connection;
 
-/** Removes every container the given devices' agents or the tests created. */
-export async function removeTestContainers(docker: Docker, deviceIds: string[]) {
+/** Labels for a container a suite creates itself (an unmanaged neighbour): owned by that suite alone. */
+export const testLabels = (suite: string) => ({ "io.signalbeam.test": `${suite}-${process.pid}` });
+
+/** Removes the containers of the given devices' agents and those the suite labelled as its own. */
+export async function removeTestContainers(docker: Docker, deviceIds: string[], suite: string) {
+  const owner = testLabels(suite)["io.signalbeam.test"];
   const containers = await docker.listContainers({ all: true });
   for (const info of containers)
-    if (deviceIds.includes(info.Labels?.["io.signalbeam.device"] ?? "") || info.Labels?.["io.signalbeam.test"] === "true")
+    if (deviceIds.includes(info.Labels?.["io.signalbeam.device"] ?? "") || info.Labels?.["io.signalbeam.test"] === owner)
       await docker
         .getContainer(info.Id)
         .remove({ force: true })
