@@ -1,7 +1,7 @@
 import type { Database, Transaction } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { dedupe } from "../rollouts/resolveTargets";
+import { assertKnownDevices, dedupe } from "../rollouts/resolveTargets";
 import { DomainError, notFound } from "../shared/errors";
 import { pageOffset, toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
@@ -19,24 +19,7 @@ const tags = ["groups"];
 
 /** Replaces a group's members; unknown device ids are a 422 that lists them. */
 async function replaceMembers(tx: Transaction<Database>, groupId: string, deviceIds: string[]): Promise<void> {
-  if (deviceIds.length) {
-    const unknown = await sql<{ id: string }>`
-      SELECT t.id FROM unnest(${deviceIds}::text[]) AS t(id)
-      WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = t.id)
-      LIMIT 101
-    `.execute(tx);
-    if (unknown.rows.length) {
-      const listed = unknown.rows.slice(0, 100).map((row) => row.id);
-      throw new DomainError(
-        "UNPROCESSABLE",
-        `deviceIds: unknown devices: ${listed.join(", ")}${unknown.rows.length > 100 ? " and more" : ""}`,
-        {
-          field: "deviceIds",
-          unknownDeviceIds: listed,
-        },
-      );
-    }
-  }
+  await assertKnownDevices(tx, deviceIds);
   await tx.deleteFrom("group_members").where("group_id", "=", groupId).execute();
   if (deviceIds.length)
     await sql`

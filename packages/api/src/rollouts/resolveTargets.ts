@@ -39,6 +39,13 @@ function unknownError(field: string, what: string, ids: string[]): DomainError {
   });
 }
 
+/** 422 listing the ids in `deviceIds` that name no device (rollout targets, group members). */
+export async function assertKnownDevices(tx: Transaction<Database>, deviceIds: string[]): Promise<void> {
+  if (deviceIds.length === 0) return;
+  const unknown = await unknownIds(tx, "devices", deviceIds, "text");
+  if (unknown.length) throw unknownError("deviceIds", "devices", unknown);
+}
+
 /** The devices a rollout targets, deduplicated and sorted; groups expand to their members now. */
 export async function resolveTargetDevices(
   tx: Transaction<Database>,
@@ -46,8 +53,7 @@ export async function resolveTargetDevices(
 ): Promise<{ targetIds: string[]; deviceIds: string[] }> {
   if (target.targetType === "device") {
     const targetIds = dedupe(target.deviceIds ?? []);
-    const unknown = await unknownIds(tx, "devices", targetIds, "text");
-    if (unknown.length) throw unknownError("deviceIds", "devices", unknown);
+    await assertKnownDevices(tx, targetIds);
     return { targetIds, deviceIds: [...targetIds].sort() };
   }
   const targetIds = dedupe((target.groupIds ?? []).map((id) => id.toLowerCase()));
