@@ -37,9 +37,14 @@ export function createApp(deps: AppDependencies): Express {
   app.use(
     pinoHttp({
       logger: deps.log,
-      // Agent polls would drown everything else at info level.
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "debug"),
-      redact: ["req.headers.authorization", "req.headers.cookie"],
+      // Agent polls and their idempotent-repeat 409s would drown everything else at info level;
+      // credential failures are worth a warning.
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? "error" : res.statusCode === 401 || res.statusCode === 403 ? "warn" : "debug",
+      serializers: {
+        req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
 
