@@ -8,4 +8,4 @@ import { renderApiTypes } from "../src/api/renderApiTypes";
 
 const target = fileURLToPath(new URL("../src/api/schema.ts", import.meta.url));
 writeFileSync(target, await renderApiTypes(buildOpenApiDocument({ baseUrl: "/api", version: API_VERSION })));
-console.log(`wrote ${target}`);
+process.stdout.write(`wrote ${target}\n`);
