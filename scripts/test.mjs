@@ -4,9 +4,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ensureDependencies, root } from "./lib/ensure-dependencies.mjs";
+import { ensureDependencies, root, run } from "./lib/ensure-dependencies.mjs";
 
+process.env.TURBO_TELEMETRY_DISABLED ??= "1";
 ensureDependencies();
+// The dashboard's browser tests run against the built dashboard; the agent's bundle is built too.
+run("npx", ["turbo", "run", "build", "--output-logs=errors-only"]);
 const summaryFile = path.join(root, ".tmp", "vitest-results.json");
 mkdirSync(path.dirname(summaryFile), { recursive: true });
 const result = spawnSync(

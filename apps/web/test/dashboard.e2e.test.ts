@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningServer, startServer } from "@signalbeam/server";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The dashboard in real Chromium (Debian's, driven by playwright-core) against the real server,
+ * with agents simulated by their REST reports. Without Chromium the suite skips locally;
+ * SIGNALBEAM_REQUIRE_BROWSER=1 (CI) makes that a failure.
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDir = path.resolve(here, "../dist");
+// Kept in the workspace after a CI run (gitignored): apps/web/test-results/screenshots.
+const screenshots = path.resolve(here, "../test-results/screenshots");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const available = existsSync(CHROMIUM) && existsSync(path.join(webDir, "index.html"));
+if (!available && process.env.SIGNALBEAM_REQUIRE_BROWSER === "1")
+  throw new Error(`the dashboard e2e suite needs ${CHROMIUM} and a built dashboard in ${webDir} (npm run build)`);
+if (!available) console.warn(`\n⚠ Skipping the dashboard e2e suite: needs ${CHROMIUM} and a built dashboard (npm run build)\n`);
+
+describe.runIf(available)("dashboard in Chromium", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const tokens = new Map<string, string>();
+
+  const api = async (method: string, url: string, body?: unknown, token?: string) => {
+    const response = await fetch(`${server.url}/api${url}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const report = (rolloutId: string, deviceId: string, status: string, errorMessage?: string) =>
+    api("PUT", `/rollouts/${rolloutId}/status`, { deviceId, status, errorMessage }, tokens.get(deviceId));
+
+  beforeAll(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    server = await startServer({ dataDir: "memory://", demo: true, webDir });
+    for (const id of ["web-1", "web-2"])
+      tokens.set(id, (await api("POST", "/devices", { id, name: `Kiosk ${id.slice(-1)}` })).token);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("follows a rollout live: progress, failure, retry, cancel", async () => {
+    const bundleId = "f9c15f6f-a40f-40a8-9c6f-a2bf2786f590";
+    const { rolloutId } = await api("POST", "/rollouts", {
+      bundleId,
+      version: "1.2.0",
+      targetType: "device",
+      deviceIds: ["web-1", "web-2"],
+    });
+
+    await page.goto(`${server.url}/rollouts/${rolloutId}`);
+    await page.getByRole("heading", { name: `Rollout ${rolloutId}` }).waitFor();
+    await page.getByText("Warehouse Telemetry 1.2.0", { exact: false }).waitFor();
+    expect(await page.getByTestId("count-all").textContent()).toBe("2");
+    expect(await page.getByTestId("count-pending").textContent()).toBe("2");
+
+    // Agents report; the page catches up without a reload.
+    await report(rolloutId, "web-1", "updating");
+    await report(rolloutId, "web-1", "succeeded");
+    await report(rolloutId, "web-2", "updating");
+    await report(rolloutId, "web-2", "failed", "image pull failed: signalbeam/mqtt-forwarder:1.2.0 not found");
+    await page.getByTestId("count-failed").filter({ hasText: "1" }).waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId("count-succeeded").textContent()).toBe("1");
+    await page.screenshot({ path: path.join(screenshots, "rollout-status.png"), fullPage: true });
+
+    await page.getByRole("tab", { name: "Failed (1)" }).click();
+    await page.getByRole("cell", { name: "image pull failed: signalbeam/mqtt-forwarder:1.2.0 not found" }).waitFor();
+    expect(await page.getByRole("row").count()).toBe(2); // header + the one failed device
+
+    await page.getByRole("button", { name: "Retry failed devices" }).click();
+    await page.getByTestId("count-pending").filter({ hasText: "1" }).waitFor();
+    expect(await page.getByTestId("count-failed").textContent()).toBe("0");
+
+    await page.getByRole("button", { name: "Cancel Rollout" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel this rollout?" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Cancel Rollout" }).click();
+    await page.getByText("Rollout cancelled", { exact: true }).waitFor();
+    await page.locator('[data-status="cancelled"]').first().waitFor();
+    expect(await page.getByTestId("count-cancelled").textContent()).toBe("1");
+    await page.screenshot({ path: path.join(screenshots, "rollout-cancelled.png"), fullPage: true });
+  }, 60_000);
+
+  it("lists rollouts with their progress and links to each", async () => {
+    await page.goto(`${server.url}/rollouts`);
+    await page.getByRole("heading", { name: "Rollouts" }).waitFor();
+    await page.getByText("9/10 succeeded").waitFor(); // the demo's failed rollout
+    await page.screenshot({ path: path.join(screenshots, "rollouts.png"), fullPage: true });
+    await page.getByRole("link", { name: "View Details" }).first().click();
+    await page.getByRole("heading", { name: /^Rollout / }).waitFor();
+  }, 30_000);
+
+  it("says so when a rollout does not exist", async () => {
+    await page.goto(`${server.url}/rollouts/00000000-0000-4000-8000-000000000000`);
+    await page.getByRole("heading", { name: "Rollout not found" }).waitFor();
+  }, 30_000);
+});
