@@ -1,7 +1,18 @@
 import { AppShell, Group, NavLink, Title } from "@mantine/core";
-import { Link, Navigate, Route, Routes, useLocation } from "react-router";
+import { Link, Route, Routes, useLocation } from "react-router";
+import { BundleDetailPage } from "./pages/BundleDetailPage";
+import { BundlesPage } from "./pages/BundlesPage";
+import { DashboardPage } from "./pages/DashboardPage";
+import { DevicesPage } from "./pages/DevicesPage";
 import { RolloutStatusPage } from "./pages/RolloutStatusPage";
 import { RolloutsPage } from "./pages/RolloutsPage";
+
+const nav = [
+  { to: "/", label: "Dashboard", exact: true },
+  { to: "/bundles", label: "Bundles" },
+  { to: "/rollouts", label: "Rollouts" },
+  { to: "/devices", label: "Devices" },
+];
 
 export function App() {
   const location = useLocation();
@@ -13,14 +24,25 @@ export function App() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs">
-        <NavLink component={Link} to="/rollouts" label="Rollouts" active={location.pathname.startsWith("/rollouts")} />
+        {nav.map((item) => (
+          <NavLink
+            key={item.to}
+            component={Link}
+            to={item.to}
+            label={item.label}
+            active={item.exact ? location.pathname === item.to : location.pathname.startsWith(item.to)}
+          />
+        ))}
         <NavLink href="/api/docs/" label="API reference" />
       </AppShell.Navbar>
       <AppShell.Main>
         <Routes>
-          <Route path="/" element={<Navigate to="/rollouts" replace />} />
+          <Route path="/" element={<DashboardPage />} />
+          <Route path="/bundles" element={<BundlesPage />} />
+          <Route path="/bundles/:bundleId" element={<BundleDetailPage />} />
           <Route path="/rollouts" element={<RolloutsPage />} />
           <Route path="/rollouts/:rolloutId" element={<RolloutStatusPage />} />
+          <Route path="/devices" element={<DevicesPage />} />
         </Routes>
       </AppShell.Main>
     </AppShell>

@@ -68,15 +68,31 @@ describe.runIf(available)("dashboard in Chromium", () => {
   });
 
   it("follows a rollout live: progress, failure, retry, cancel", async () => {
-    const bundleId = "f9c15f6f-a40f-40a8-9c6f-a2bf2786f590";
-    const { rolloutId } = await api("POST", "/rollouts", {
-      bundleId,
-      version: "1.2.0",
-      targetType: "device",
-      deviceIds: ["web-1", "web-2"],
-    });
+    // Bundles → bundle detail → Assign to Devices.
+    await page.goto(`${server.url}/bundles`);
+    await page.getByRole("link", { name: "Warehouse Telemetry" }).click();
+    await page.getByRole("heading", { name: "Warehouse Telemetry" }).waitFor();
+    await page.getByRole("button", { name: "Assign to Devices" }).click();
+    const assign = page.getByRole("dialog", { name: "Assign to devices" });
+    await assign.waitFor();
 
-    await page.goto(`${server.url}/rollouts/${rolloutId}`);
+    // An empty selection is refused by the API, and the dialog says why.
+    await assign.getByRole("button", { name: "Assign" }).click();
+    await assign.getByText("deviceIds: must list at least one target").waitFor();
+
+    const picker = assign.getByPlaceholder("Search by name or id");
+    for (const name of ["Kiosk 1 (web-1)", "Kiosk 2 (web-2)"]) {
+      await picker.fill("Kiosk");
+      await page.getByRole("option", { name }).click();
+    }
+    await picker.blur(); // closes the option list, which covers the buttons
+    await page.getByRole("listbox").waitFor({ state: "hidden" });
+    await page.screenshot({ path: path.join(screenshots, "assign-dialog.png") });
+    await assign.getByRole("button", { name: "Assign" }).click();
+
+    // Assign creates one rollout and lands on its status page.
+    await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
+    const rolloutId = page.url().split("/").pop()!;
     await page.getByRole("heading", { name: `Rollout ${rolloutId}` }).waitFor();
     await page.getByText("Warehouse Telemetry 1.2.0", { exact: false }).waitFor();
     expect(await page.getByTestId("count-all").textContent()).toBe("2");
@@ -108,6 +124,19 @@ describe.runIf(available)("dashboard in Chromium", () => {
     expect(await page.getByTestId("count-cancelled").textContent()).toBe("1");
     await page.screenshot({ path: path.join(screenshots, "rollout-cancelled.png"), fullPage: true });
   }, 60_000);
+
+  it("shows the bundle's rollout history and the fleet summary", async () => {
+    await page.goto(`${server.url}/bundles/f9c15f6f-a40f-40a8-9c6f-a2bf2786f590`);
+    await page.getByRole("tab", { name: /Rollouts/ }).click();
+    await page.getByText("9/10 succeeded").waitFor();
+    await page.getByText("10/10 succeeded").waitFor();
+    await page.screenshot({ path: path.join(screenshots, "bundle-rollouts.png"), fullPage: true });
+
+    await page.goto(`${server.url}/`);
+    await page.getByRole("heading", { name: "Fleet" }).waitFor();
+    await page.getByTestId("stat-devices").filter({ hasText: "27" }).waitFor(); // 25 demo devices + 2
+    await page.screenshot({ path: path.join(screenshots, "dashboard.png"), fullPage: true });
+  }, 30_000);
 
   it("lists rollouts with their progress and links to each", async () => {
     await page.goto(`${server.url}/rollouts`);
