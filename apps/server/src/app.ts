@@ -1,7 +1,14 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { appRouter, buildOpenApiDocument, createContextFactory, type Clock, successStatusByPath } from "@signalbeam/api";
+import {
+  appRouter,
+  buildOpenApiDocument,
+  type Clock,
+  createContextFactory,
+  createRolloutEvents,
+  successStatusByPath,
+} from "@signalbeam/api";
 import { type Database, type Kysely, sql } from "@signalbeam/db";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type Express } from "express";
@@ -32,7 +39,8 @@ export function createApp(deps: AppDependencies): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
 
-  const createContext = createContextFactory({ db: deps.db, log: deps.log, clock: deps.clock });
+  const events = createRolloutEvents();
+  const createContext = createContextFactory({ db: deps.db, log: deps.log, clock: deps.clock, events });
 
   app.use(
     pinoHttp({

@@ -88,6 +88,8 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await picker.blur(); // closes the option list, which covers the buttons
     await page.getByRole("listbox").waitFor({ state: "hidden" });
     await page.screenshot({ path: path.join(screenshots, "assign-dialog.png") });
+    // Listen before clicking: the page subscribes as soon as it opens.
+    const liveChannel = page.waitForRequest((request) => request.url().includes("rollouts.onChange"));
     await assign.getByRole("button", { name: "Assign" }).click();
 
     // Assign creates one rollout and lands on its status page.
@@ -98,12 +100,14 @@ describe.runIf(available)("dashboard in Chromium", () => {
     expect(await page.getByTestId("count-all").textContent()).toBe("2");
     expect(await page.getByTestId("count-pending").textContent()).toBe("2");
 
-    // Agents report; the page catches up without a reload.
+    // Agents report; the change is pushed (server-sent events), so the page catches up without a
+    // reload and well before its 5 s fallback poll would.
+    await liveChannel;
     await report(rolloutId, "web-1", "updating");
     await report(rolloutId, "web-1", "succeeded");
     await report(rolloutId, "web-2", "updating");
     await report(rolloutId, "web-2", "failed", "image pull failed: signalbeam/mqtt-forwarder:1.2.0 not found");
-    await page.getByTestId("count-failed").filter({ hasText: "1" }).waitFor({ timeout: 15_000 });
+    await page.getByTestId("count-failed").filter({ hasText: "1" }).waitFor({ timeout: 3_000 });
     expect(await page.getByTestId("count-succeeded").textContent()).toBe("1");
     await page.screenshot({ path: path.join(screenshots, "rollout-status.png"), fullPage: true });
 

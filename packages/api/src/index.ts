@@ -7,6 +7,7 @@ export { buildOpenApiDocument, successStatusByPath } from "./openapi";
 export { type Context, type ContextDependencies, createContextFactory } from "./trpc";
 export type { Principal } from "./shared/principal";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
+export { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
 export { deriveRolloutStatus } from "./rollouts/rolloutStatus";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 

@@ -9,6 +9,7 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { DomainError, InputValidationError, toTRPCError } from "./shared/errors";
 import { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
+import type { RolloutEvents } from "./shared/rolloutEvents";
 import { assertDevice, assertOperator, type Principal, resolvePrincipal } from "./shared/principal";
 
 // ─── 1. Context ────────────────────────────────────────────────────────────────────────────────
@@ -18,12 +19,15 @@ export interface Context {
   principal: Principal;
   clock: Clock;
   log: Logger;
+  /** Change notices for live views; optional so in-process callers need not care. */
+  events?: RolloutEvents;
 }
 
 export interface ContextDependencies {
   db: Kysely<Database>;
   clock?: Clock;
   log?: Logger;
+  events?: RolloutEvents;
 }
 
 /** Builds a per-request context from the Authorization header (HTTP adapters call this). */
@@ -34,6 +38,7 @@ export function createContextFactory(deps: ContextDependencies) {
       db: deps.db,
       clock: deps.clock ?? systemClock,
       log: deps.log ?? silentLogger,
+      events: deps.events,
       principal: await resolvePrincipal(deps.db, Array.isArray(authorization) ? authorization[0] : authorization),
     };
   };

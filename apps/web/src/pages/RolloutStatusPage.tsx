@@ -17,6 +17,7 @@ import {
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { StatusBadge } from "../components/StatusBadge";
@@ -52,10 +53,19 @@ export function RolloutStatusPage() {
   const [page, setPage] = useState(1);
   const [confirming, setConfirming] = useState(false);
 
+  // Pushed changes refresh the page at once; while the push channel is down, it polls instead.
+  const live = useSubscription(
+    trpc.rollouts.onChange.subscriptionOptions(
+      { rolloutId },
+      { onData: () => void queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() }) },
+    ),
+  );
+  const pollEvery = live.status === "pending" ? false : 5_000;
+
   const rollout = useQuery({
     ...trpc.rollouts.byId.queryOptions({ rolloutId }),
-    // Polls while the rollout can still change; stops once it is finished.
-    refetchInterval: (query) => (query.state.data && isActive(query.state.data.status) ? 5_000 : false),
+    // Polls while the rollout can still change (and nothing is pushed); stops once it is finished.
+    refetchInterval: (query) => (query.state.data && isActive(query.state.data.status) ? pollEvery : false),
     retry: (count, error) => (error as { data?: { code?: string } }).data?.code !== "NOT_FOUND" && count < 2,
   });
   const devices = useQuery({
@@ -67,7 +77,7 @@ export function RolloutStatusPage() {
       pageSize: PAGE_SIZE,
     }),
     enabled: rollout.isSuccess,
-    refetchInterval: rollout.data && isActive(rollout.data.status) ? 5_000 : false,
+    refetchInterval: rollout.data && isActive(rollout.data.status) ? pollEvery : false,
   });
 
   const bundle = useQuery({

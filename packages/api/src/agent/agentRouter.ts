@@ -43,6 +43,7 @@ export const agentRouter = {
     .mutation(async ({ ctx, input }) => {
       assertActsFor(ctx.principal, input.deviceId);
       const row = await reportDeviceStatus(ctx, input);
+      ctx.events?.changed(input.rolloutId);
       return {
         rolloutId: row.rollout_id,
         deviceId: row.device_id,

@@ -31,6 +31,7 @@ export const rolloutRouter = {
     .output(createRolloutOutput)
     .mutation(async ({ ctx, input }) => {
       const { id, ...rest } = toRolloutDto(await createRollout(ctx, input));
+      ctx.events?.changed(id);
       return {
         rolloutId: id,
         bundleId: rest.bundleId,
@@ -92,11 +93,22 @@ export const rolloutRouter = {
     .output(z.void())
     .mutation(async ({ ctx, input }) => {
       await cancelRollout(ctx, input.rolloutId);
+      ctx.events?.changed(input.rolloutId);
     }),
 
   retry: operatorProcedure
     .meta({ openapi: { method: "POST", path: "/rollouts/{rolloutId}/retry", tags, summary: "Retry the failed devices" } })
     .input(rolloutIdInput)
     .output(rolloutSchema)
-    .mutation(async ({ ctx, input }) => toRolloutDto(await retryRollout(ctx, input.rolloutId))),
+    .mutation(async ({ ctx, input }) => {
+      const rollout = toRolloutDto(await retryRollout(ctx, input.rolloutId));
+      ctx.events?.changed(rollout.id);
+      return rollout;
+    }),
+
+  /** Live view: an event each time the rollout changes (server-sent events over /trpc). */
+  onChange: operatorProcedure.input(rolloutIdInput).subscription(async function* ({ ctx, input, signal }) {
+    if (!ctx.events || !signal) return;
+    for await (const _ of ctx.events.watch(input.rolloutId, signal)) yield { rolloutId: input.rolloutId };
+  }),
 } satisfies TRPCRouterRecord;

@@ -1,0 +1,47 @@
+import { EventEmitter } from "node:events";
+
+/**
+ * In-process notices that a rollout changed (created, a device reported, cancelled, retried),
+ * emitted after the transaction commits. Live views subscribe to them; with several server
+ * replicas this becomes PostgreSQL LISTEN/NOTIFY behind the same interface.
+ */
+export interface RolloutEvents {
+  changed(rolloutId: string): void;
+  /** Yields each time the rollout changes, at most once per `coalesceMs`, until `signal` aborts. */
+  watch(rolloutId: string, signal: AbortSignal, coalesceMs?: number): AsyncGenerator<void>;
+}
+
+export function createRolloutEvents(): RolloutEvents {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0); // one listener per open rollout page
+  return {
+    changed(rolloutId) {
+      emitter.emit(rolloutId);
+    },
+    async *watch(rolloutId, signal, coalesceMs = 250) {
+      // A flag, not a queue: a burst of agent reports becomes one update for the page.
+      let dirty = false;
+      let wake: (() => void) | undefined;
+      const listener = () => {
+        dirty = true;
+        wake?.();
+      };
+      const onAbort = () => wake?.();
+      emitter.on(rolloutId, listener);
+      signal.addEventListener("abort", onAbort);
+      try {
+        while (!signal.aborted) {
+          if (!dirty) await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          if (signal.aborted) return;
+          dirty = false;
+          yield;
+          await new Promise((resolve) => setTimeout(resolve, coalesceMs));
+        }
+      } finally {
+        emitter.off(rolloutId, listener);
+        signal.removeEventListener("abort", onAbort);
+      }
+    },
+  };
+}
