@@ -18,6 +18,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: "components",
+          root,
+          include: ["apps/web/src/**/*.test.tsx"],
+          environment: "happy-dom",
+        },
+      },
+      {
+        test: {
           name: "integration",
           root,
           include: ["apps/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts"],

@@ -111,6 +111,17 @@ describe.runIf(available)("dashboard in Chromium", () => {
     expect(await page.getByTestId("count-succeeded").textContent()).toBe("1");
     await page.screenshot({ path: path.join(screenshots, "rollout-status.png"), fullPage: true });
 
+    // Sorting happens on the server: a click on Device Name flips the order.
+    const firstDevice = () => page.getByRole("row").nth(1).getByRole("cell").first().textContent();
+    expect(await firstDevice()).toBe("Kiosk 1");
+    await page.getByRole("button", { name: /Device Name/ }).click();
+    await page
+      .getByRole("columnheader", { name: /Device Name/ })
+      .and(page.locator('[aria-sort="descending"]'))
+      .waitFor();
+    await page.getByRole("row").nth(1).getByRole("cell", { name: "Kiosk 2" }).waitFor();
+    expect(await firstDevice()).toBe("Kiosk 2");
+
     await page.getByRole("tab", { name: "Failed (1)" }).click();
     await page.getByRole("cell", { name: "image pull failed: signalbeam/mqtt-forwarder:1.2.0 not found" }).waitFor();
     expect(await page.getByRole("row").count()).toBe(2); // header + the one failed device

@@ -9,19 +9,19 @@ import {
   Progress,
   SimpleGrid,
   Stack,
-  Table,
   Tabs,
   Text,
   Title,
-  UnstyledButton,
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
+import { DeviceStatusTable } from "../components/DeviceStatusTable";
 import { StatusBadge } from "../components/StatusBadge";
-import { type DeviceStatus, formatDuration, formatTime, isActive, percentDone } from "../lib/format";
+import { fromServerSort, toServerSort } from "../lib/sorting";
+import { type DeviceStatus, formatTime, isActive, percentDone } from "../lib/format";
 import { useTRPC } from "../trpc";
 
 const tabs: { value: "all" | DeviceStatus; label: string; count: (p: Progress) => number }[] = [
@@ -33,14 +33,6 @@ const tabs: { value: "all" | DeviceStatus; label: string; count: (p: Progress) =
   { value: "cancelled", label: "Cancelled", count: (p) => p.cancelled },
 ];
 type Progress = { total: number; pending: number; inProgress: number; succeeded: number; failed: number; cancelled: number };
-
-const columns = [
-  { key: "deviceName", label: "Device Name" },
-  { key: "status", label: "Status" },
-  { key: "startedAt", label: "Started At" },
-  { key: "completedAt", label: "Completed At" },
-  { key: "duration", label: "Duration" },
-] as const;
 
 const PAGE_SIZE = 50;
 
@@ -126,7 +118,6 @@ export function RolloutStatusPage() {
 
   const data = rollout.data;
   const done = percentDone(data.progress);
-  const toggleSort = (key: string) => setSort((current) => (current === key ? `-${key}` : key));
 
   return (
     <Stack>
@@ -185,37 +176,11 @@ export function RolloutStatusPage() {
         </Tabs.List>
       </Tabs>
 
-      <Table striped highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            {columns.map((column) => (
-              <Table.Th
-                key={column.key}
-                aria-sort={sort === column.key ? "ascending" : sort === `-${column.key}` ? "descending" : "none"}
-              >
-                <UnstyledButton onClick={() => toggleSort(column.key)}>
-                  {column.label} {sort === column.key ? "▲" : sort === `-${column.key}` ? "▼" : ""}
-                </UnstyledButton>
-              </Table.Th>
-            ))}
-            <Table.Th>Error Message</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {devices.data?.devices.map((device) => (
-            <Table.Tr key={device.deviceId}>
-              <Table.Td>{device.deviceName}</Table.Td>
-              <Table.Td>
-                <StatusBadge status={device.status} />
-              </Table.Td>
-              <Table.Td>{formatTime(device.startedAt)}</Table.Td>
-              <Table.Td>{formatTime(device.completedAt)}</Table.Td>
-              <Table.Td>{formatDuration(device.startedAt, device.completedAt)}</Table.Td>
-              <Table.Td>{device.errorMessage ?? ""}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+      <DeviceStatusTable
+        rows={devices.data?.devices ?? []}
+        sorting={fromServerSort(sort)}
+        onSortingChange={(sorting) => (setSort(toServerSort(sorting) ?? "deviceName"), setPage(1))}
+      />
       {devices.data && devices.data.totalPages > 1 && (
         <Pagination total={devices.data.totalPages} value={page} onChange={setPage} />
       )}
