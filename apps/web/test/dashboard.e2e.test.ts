@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sql } from "@signalbeam/db";
 import { type RunningServer, startServer } from "@signalbeam/server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +162,32 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: "View Details" }).first().click();
     await page.getByRole("heading", { name: /^Rollout / }).waitFor();
   }, 30_000);
+
+  it("opens a rollout of 100,000 devices one page at a time", async () => {
+    const db = server.database.db;
+    // Bulk fleet straight into the tables (the API would take minutes to register 100,000 devices).
+    await sql`INSERT INTO devices (id, name) SELECT 'bulk-' || lpad(n::text, 6, '0'), 'Bulk Sensor ' || n FROM generate_series(1, 100000) AS n`.execute(
+      db,
+    );
+    await sql`INSERT INTO device_desired_states (device_id) SELECT id FROM devices WHERE id LIKE 'bulk-%'`.execute(db);
+    const group = await api("POST", "/groups", { name: "Bulk" });
+    await sql`INSERT INTO group_members (group_id, device_id) SELECT ${group.id}::uuid, id FROM devices WHERE id LIKE 'bulk-%'`.execute(
+      db,
+    );
+    const { rolloutId } = await api("POST", "/rollouts", {
+      bundleId: "f9c15f6f-a40f-40a8-9c6f-a2bf2786f590",
+      version: "1.2.0",
+      targetType: "group",
+      groupIds: [group.id],
+    });
+
+    await page.goto(`${server.url}/rollouts/${rolloutId}`);
+    await page.getByTestId("count-all").filter({ hasText: "100000" }).waitFor();
+    await page.getByRole("cell", { name: "Bulk Sensor 1", exact: true }).waitFor();
+    expect(await page.getByRole("row").count()).toBe(51); // header + one page of 50
+    await page.getByRole("tab", { name: "Pending (100000)" }).waitFor();
+    await page.screenshot({ path: path.join(screenshots, "rollout-100k.png") });
+  }, 120_000);
 
   it("says so when a rollout does not exist", async () => {
     await page.goto(`${server.url}/rollouts/00000000-0000-4000-8000-000000000000`);
