@@ -134,6 +134,17 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Cancel Rollout" }).click();
     const dialog = page.getByRole("dialog", { name: "Cancel this rollout?" });
     await dialog.waitFor();
+    // Keyboard: focus stays inside the dialog, and Escape backs out without cancelling.
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press("Tab");
+      expect(await dialog.evaluate((element) => element.contains(document.activeElement))).toBe(true);
+    }
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    expect(await page.getByTestId("count-pending").textContent()).toBe("1");
+    await page.getByRole("button", { name: "Cancel Rollout" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
     await dialog.getByRole("button", { name: "Cancel Rollout" }).click();
     await page.getByText("Rollout cancelled", { exact: true }).waitFor();
     await page.locator('[data-status="cancelled"]').first().waitFor();
