@@ -432,7 +432,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     interface Case {
       name: string;
       method: string;
-      path: string | (() => string);
+      path: string;
       body?: unknown;
       rawBody?: string;
       status: number;
@@ -667,8 +667,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
 
     it.each(cases)("$name → $status", async (testCase) => {
       const before = await tableSnapshot(server.database.db);
-      const path = typeof testCase.path === "function" ? testCase.path() : testCase.path;
-      const response = await api.request(testCase.method, path, { body: testCase.body, rawBody: testCase.rawBody });
+      const response = await api.request(testCase.method, testCase.path, { body: testCase.body, rawBody: testCase.rawBody });
       expect(response.status, JSON.stringify(response.body)).toBe(testCase.status);
       expect(response.body.message).toContain(testCase.mentions);
       expect(typeof response.body.code).toBe("string");
