@@ -1,5 +1,6 @@
 // An internal tool built on the typed client: prints rollouts as a table.
-//   npm run report -- [--url http://localhost:5002] [--bundle <bundleId>] [--status failed] [--limit 20]
+//   npm run report -- [--url http://localhost:5002] [--api-key sbk_…] [--bundle <bundleId>] [--status failed] [--limit 20]
+// The API key (any role) may come from SIGNALBEAM_API_KEY instead.
 import { parseArgs } from "node:util";
 import { createSignalBeamClient, type RouterInputs, type RouterOutputs } from "@signalbeam/client";
 
@@ -9,14 +10,14 @@ type Status = NonNullable<RouterInputs["rollouts"]["list"]["status"]>;
 const { values } = parseArgs({
   options: {
     url: { type: "string", default: process.env.SIGNALBEAM_URL ?? "http://localhost:5002" },
-    token: { type: "string", default: process.env.SIGNALBEAM_TOKEN },
+    "api-key": { type: "string", default: process.env.SIGNALBEAM_API_KEY ?? process.env.SIGNALBEAM_TOKEN },
     bundle: { type: "string" },
     status: { type: "string" },
     limit: { type: "string", default: "20" },
   },
 });
 
-const client = createSignalBeamClient({ url: values.url, token: values.token });
+const client = createSignalBeamClient({ url: values.url, token: values["api-key"] });
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));

@@ -2,6 +2,7 @@
 // database, loads the demo fleet on first start and serves http://localhost:5002) and, for the
 // demo devices, a small simulated fleet so rollouts visibly move (SIGNALBEAM_DEMO_FLEET=off skips it).
 import { spawn } from "node:child_process";
+import { localAdminCredentials } from "./lib/local-admin.mjs";
 import { ensureDependencies, root, run } from "./lib/ensure-dependencies.mjs";
 
 process.env.TURBO_TELEMETRY_DISABLED ??= "1";
@@ -18,6 +19,10 @@ const launch = (args) => {
 const stopAll = (signal) => children.forEach((child) => child.exitCode === null && child.kill(signal));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll(signal));
 
+// The server creates the admin account on the first start of an empty database from these.
+const admin = localAdminCredentials(process.env);
+process.env.SIGNALBEAM_ADMIN_PASSWORD = admin.password;
+process.env.SIGNALBEAM_ADMIN_TOKEN = admin.token;
 const server = launch(["apps/server/src/main.ts"]);
 server.on("exit", (code, signal) => {
   stopAll("SIGTERM");
@@ -28,21 +33,31 @@ const port = process.env.PORT ?? "5002";
 const url = `http://localhost:${port}`;
 const demoOn = (name) => !["off", "false", "0"].includes((process.env[name] ?? "on").toLowerCase());
 
-if (demoOn("SIGNALBEAM_DEMO") && demoOn("SIGNALBEAM_DEMO_FLEET")) {
-  // The fleet needs the server answering first.
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline && server.exitCode === null) {
-    const healthy = await fetch(`${url}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  if (server.exitCode === null) {
-    launch(["apps/agent/src/fleet/main.ts", "--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1"]);
-    console.log(
-      `› demo fleet: simulated agents are polling for the demo devices; assign a bundle at ${url} to watch them update`,
-    );
-  }
+// Wait for the server, then say how to sign in and start the demo fleet.
+const deadline = Date.now() + 120_000;
+while (Date.now() < deadline && server.exitCode === null) {
+  const healthy = await fetch(`${url}/healthz`).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (healthy) break;
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+const keyWorks =
+  server.exitCode === null &&
+  (await fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${admin.token}` } }).then(
+    (response) => response.ok,
+    () => false,
+  ));
+if (keyWorks) {
+  console.log(`› sign in at ${url} as admin / ${admin.password}`);
+  console.log(`› admin API key: ${admin.token}${admin.source ? ` (kept in ${admin.source})` : ""}`);
+} else if (server.exitCode === null) {
+  console.log("› this database's admin account predates these credentials: use the ones printed at its first start");
+}
+
+if (keyWorks && demoOn("SIGNALBEAM_DEMO") && demoOn("SIGNALBEAM_DEMO_FLEET")) {
+  process.env.SIGNALBEAM_API_KEY = admin.token;
+  launch(["apps/agent/src/fleet/main.ts", "--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1"]);
+  console.log(`› demo fleet: simulated agents are polling for the demo devices; assign a bundle at ${url} to watch them update`);
 }

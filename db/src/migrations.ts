@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from "kysely";
 import * as initial from "../migrations/2026-11-26_0001_initial";
+import * as access from "../migrations/2026-11-26_0002_access";
 
 /**
  * Migrations are listed here rather than discovered on disk so that they run the same from
@@ -7,6 +8,7 @@ import * as initial from "../migrations/2026-11-26_0001_initial";
  */
 const migrations: Record<string, Migration> = {
   "2026-11-26_0001_initial": initial,
+  "2026-11-26_0002_access": access,
 };
 
 const staticProvider: MigrationProvider = {

@@ -99,6 +99,50 @@ export interface DeviceDesiredStatesTable {
   updated_at: Timestamp;
 }
 
+export type Role = "viewer" | "operator" | "admin";
+export type AuditActorType = "user" | "api_key" | "system";
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  password_hash: string;
+  role: Role;
+  created_at: CreatedAt;
+  created_by: string | null;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  role: Role;
+  user_id: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  actor_type: AuditActorType;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: Json<Record<string, unknown>>;
+}
+
 export interface Database {
   devices: DevicesTable;
   device_groups: DeviceGroupsTable;
@@ -108,6 +152,10 @@ export interface Database {
   rollouts: RolloutsTable;
   rollout_statuses: RolloutStatusesTable;
   device_desired_states: DeviceDesiredStatesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
 }
 
 export type Device = Selectable<DevicesTable>;

@@ -6,7 +6,9 @@ import {
   buildOpenApiDocument,
   type Clock,
   createContextFactory,
+  createLoginLimiter,
   createRolloutEvents,
+  type LoginLimiter,
   successStatusByPath,
 } from "@signalbeam/api";
 import { type Database, type Kysely, sql } from "@signalbeam/db";
@@ -16,7 +18,8 @@ import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import { apiDocsRouter } from "./apiDocs";
-import { bodyErrors, emptyBodyAsJson } from "./restBridge";
+import { bodyDepthLimit, bodyErrors, emptyBodyAsJson } from "./restBridge";
+import { securityHeaders } from "./securityHeaders";
 
 export const API_VERSION = "0.1.0";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -27,6 +30,9 @@ export interface AppDependencies {
   clock?: Clock;
   /** Directory of the built dashboard; a placeholder page is served when it does not exist. */
   webDir?: string | undefined;
+  /** Express "trust proxy" (see SIGNALBEAM_TRUST_PROXY); off by default. */
+  trustProxy?: string | false;
+  loginLimiter?: LoginLimiter;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,9 +44,17 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  if (deps.trustProxy) app.set("trust proxy", /^\d+$/.test(deps.trustProxy) ? Number(deps.trustProxy) : deps.trustProxy);
+  app.use(securityHeaders());
 
   const events = createRolloutEvents();
-  const createContext = createContextFactory({ db: deps.db, log: deps.log, clock: deps.clock, events });
+  const createContext = createContextFactory({
+    db: deps.db,
+    log: deps.log,
+    clock: deps.clock,
+    events,
+    loginLimiter: deps.loginLimiter ?? createLoginLimiter(),
+  });
 
   app.use(
     pinoHttp({
@@ -85,6 +99,7 @@ export function createApp(deps: AppDependencies): Express {
     "/api",
     express.json({ limit: MAX_BODY_BYTES, strict: false }),
     bodyErrors,
+    bodyDepthLimit,
     emptyBodyAsJson,
     createOpenApiExpressMiddleware({
       router: appRouter,

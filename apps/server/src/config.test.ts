@@ -13,6 +13,9 @@ describe("parseServerConfig", () => {
         demo: true,
         logLevel: "info",
         webDir: undefined,
+        adminPassword: undefined,
+        adminToken: undefined,
+        trustProxy: false,
       },
     });
   });
@@ -23,6 +26,9 @@ describe("parseServerConfig", () => {
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
     [{ SIGNALBEAM_DEMO: "maybe" }, "SIGNALBEAM_DEMO"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ SIGNALBEAM_ADMIN_PASSWORD: "short" }, "SIGNALBEAM_ADMIN_PASSWORD"],
+    [{ SIGNALBEAM_ADMIN_TOKEN: "let-me-in" }, "SIGNALBEAM_ADMIN_TOKEN"],
+    [{ SIGNALBEAM_ADMIN_TOKEN: "sbk_0123456789ab_short" }, "SIGNALBEAM_ADMIN_TOKEN"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);
@@ -41,5 +47,14 @@ describe("parseServerConfig", () => {
       ok: true,
       config: { port: 8080, databaseUrl: "postgres://u@h/db", dataDir: "/var/lib/sb", demo: false, logLevel: "debug" },
     });
+  });
+
+  it("accepts admin credentials chosen for automation", () => {
+    const result = parseServerConfig({
+      SIGNALBEAM_ADMIN_PASSWORD: "correct horse battery staple",
+      SIGNALBEAM_ADMIN_TOKEN: "sbk_0123456789ab_an-automation-secret",
+    });
+    expect(result.ok && result.config.adminToken).toBe("sbk_0123456789ab_an-automation-secret");
+    expect(result.ok && result.config.adminPassword).toBe("correct horse battery staple");
   });
 });

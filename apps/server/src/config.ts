@@ -1,3 +1,5 @@
+import { parseApiKey } from "@signalbeam/api";
+
 /**
  * Server configuration from the environment. Pure: `parseServerConfig(env)` returns the settings
  * or the list of problems, each naming its variable, so `main` can print them and exit 2.
@@ -10,6 +12,11 @@ export interface ServerConfig {
   demo: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   webDir: string | undefined;
+  /** First-start admin credentials; generated (and printed once) when unset. */
+  adminPassword: string | undefined;
+  adminToken: string | undefined;
+  /** Express "trust proxy": which proxies' X-Forwarded-For/-Proto to believe (client address, HTTPS). */
+  trustProxy: string | false;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -35,6 +42,16 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   if (!(logLevels as readonly string[]).includes(logLevel))
     errors.push(`LOG_LEVEL must be one of ${logLevels.join(", ")}, got "${env.LOG_LEVEL}"`);
 
+  const adminPassword = env.SIGNALBEAM_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && (adminPassword.length < 12 || adminPassword.length > 1024))
+    errors.push("SIGNALBEAM_ADMIN_PASSWORD must be 12–1024 characters (or unset to have one generated)");
+  const adminToken = env.SIGNALBEAM_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && !parseApiKey(adminToken))
+    errors.push(
+      "SIGNALBEAM_ADMIN_TOKEN must look like sbk_<12 hex digits>_<16–128 of A-Z a-z 0-9 _ -> " +
+        "(e.g. sbk_0123456789ab_my-long-secret-value), or be unset to have one generated",
+    );
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -46,6 +63,9 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       demo: ["on", "true", "1"].includes(demoText),
       logLevel: logLevel as ServerConfig["logLevel"],
       webDir: env.SIGNALBEAM_WEB_DIR || undefined,
+      adminPassword,
+      adminToken,
+      trustProxy: env.SIGNALBEAM_TRUST_PROXY || false,
     },
   };
 }

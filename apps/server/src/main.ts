@@ -1,5 +1,6 @@
 import pino from "pino";
 import { parseServerConfig } from "./config";
+import { startBanner } from "./startBanner";
 import { startServer } from "./server";
 
 const parsed = parseServerConfig(process.env);
@@ -18,12 +19,15 @@ try {
     dataDir: config.dataDir,
     demo: config.demo,
     webDir: config.webDir,
+    admin: { password: config.adminPassword, token: config.adminToken },
+    trustProxy: config.trustProxy,
     log,
   });
   log.info(
     { url: server.url, database: server.database.kind, location: server.database.location },
     `SignalBeam Edge is serving ${server.url} (dashboard /, API /api, reference /api/docs)`,
   );
+  if (server.bootstrap) process.stdout.write(startBanner(server.url, server.bootstrap));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -28,3 +28,27 @@ export const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
     return void res.status(status).json({ message: String(error.message ?? "bad request"), code: "BAD_REQUEST" });
   next(error);
 };
+
+/** Deeper than any request the API defines; a bound on what a body can make the server walk. */
+export const MAX_JSON_DEPTH = 32;
+
+/** How deeply a parsed JSON value nests, walked with an explicit stack (no recursion to overflow). */
+export function jsonDepth(value: unknown, stopAt: number = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > stopAt) return deepest;
+    for (const child of Object.values(current)) stack.push([child, level]);
+  }
+  return deepest;
+}
+
+export const bodyDepthLimit: RequestHandler = (req, res, next) => {
+  if (req.body !== undefined && jsonDepth(req.body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    return void res.status(400).json({ message: `body: nested deeper than ${MAX_JSON_DEPTH} levels`, code: "BAD_REQUEST" });
+  next();
+};

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
-import type { Clock } from "@signalbeam/api";
+import { bootstrapAdmin, type BootstrapResult, type Clock, type LoginLimiter, systemClock } from "@signalbeam/api";
 import { type DatabaseHandle, migrateToLatest, openDatabase, seedDemoFleet } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
@@ -14,6 +14,10 @@ export interface StartOptions {
   log?: Logger;
   clock?: Clock;
   webDir?: string | undefined;
+  /** First-start admin credentials (SIGNALBEAM_ADMIN_PASSWORD / _TOKEN); generated when absent. */
+  admin?: { password?: string | undefined; token?: string | undefined };
+  trustProxy?: string | false;
+  loginLimiter?: LoginLimiter;
 }
 
 export interface RunningServer {
@@ -21,6 +25,8 @@ export interface RunningServer {
   port: number;
   database: DatabaseHandle;
   seeded: boolean;
+  /** Set on the first start of an empty database: the admin account created, with any generated secrets. */
+  bootstrap: BootstrapResult | undefined;
   close(): Promise<void>;
 }
 
@@ -37,8 +43,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (applied.length) log.info({ migrations: applied }, "database migrated");
     const seeded = options.demo ? await seedDemoFleet(database.db) : false;
     if (seeded) log.info("demo fleet loaded");
+    const clock = options.clock ?? systemClock;
+    const bootstrap = await bootstrapAdmin(database.db, { ...options.admin, now: clock() });
+    // Never the secrets themselves: `main` prints generated ones once, to the terminal only.
+    if (bootstrap) log.info({ username: bootstrap.username }, "admin account and admin API key created");
 
-    const app = createApp({ db: database.db, log, clock: options.clock, webDir: options.webDir });
+    const app = createApp({
+      db: database.db,
+      log,
+      clock: options.clock,
+      webDir: options.webDir,
+      trustProxy: options.trustProxy,
+      loginLimiter: options.loginLimiter,
+    });
     server = createServer(app);
     // Agents keep connections open between polls; let them.
     server.keepAliveTimeout = 65_000;
@@ -54,6 +71,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       port,
       database,
       seeded,
+      bootstrap,
       close: async () => {
         await new Promise<void>((resolve) => {
           running.close(() => resolve());

@@ -13,7 +13,14 @@ describe.each(testDatabases)("createCaller on $name", (database) => {
   const clock = () => now;
 
   const as = (principal: Context["principal"]) => createCaller({ db: handle.db, principal, clock, log: silentLogger });
-  const operator = () => as({ kind: "anonymous" });
+  const operator = () =>
+    as({
+      kind: "user",
+      userId: "00000000-0000-4000-8000-000000000001",
+      username: "caller-test",
+      role: "operator",
+      via: { type: "apiKey", keyId: "00000000-0000-4000-8000-000000000002", keyName: "caller test", prefix: "sbk_000000000000" },
+    });
   const device = (deviceId: string) => as({ kind: "device", deviceId });
 
   beforeAll(async () => {

@@ -28,8 +28,20 @@ const designPaths: [method: string, path: string, success: number][] = [
   ["POST", "/devices/{deviceId}/heartbeat", 200],
 ];
 
-/** Compatible additions to the design's contract. */
-const extensionPaths: [method: string, path: string, success: number][] = [["POST", "/devices/{deviceId}/token", 200]];
+/** Compatible additions to the design's contract (the security issue's paths among them). */
+const extensionPaths: [method: string, path: string, success: number][] = [
+  ["POST", "/devices/{deviceId}/token", 200],
+  ["DELETE", "/devices/{deviceId}/token", 204],
+  ["POST", "/auth/login", 200],
+  ["POST", "/auth/logout", 204],
+  ["GET", "/auth/me", 200],
+  ["POST", "/users", 201],
+  ["GET", "/users", 200],
+  ["POST", "/api-keys", 201],
+  ["GET", "/api-keys", 200],
+  ["DELETE", "/api-keys/{keyId}", 204],
+  ["GET", "/audit", 200],
+];
 
 describe("/api/openapi.json", () => {
   let server: RunningServer;
@@ -62,9 +74,14 @@ describe("/api/openapi.json", () => {
     expect(documented.sort()).toEqual(expected.sort());
   });
 
-  it("marks agent paths as taking a device token", () => {
+  it("marks agent paths as taking a device token, operator paths an API key or session, login nothing", () => {
     const desired = document.paths["/devices/{deviceId}/desired-state"].get;
     expect(desired.security).toEqual([{ deviceToken: [] }]);
+    const create = document.paths["/rollouts"].post;
+    expect(create.security).toEqual([{ apiKey: [] }, { session: [] }]);
+    expect(create.description).toContain("operator role");
+    expect(document.paths["/users"].post.description).toContain("admin role");
+    expect(document.paths["/auth/login"].post.security).toEqual([]);
   });
 
   // The table above must not drift from the design document it copies.

@@ -16,7 +16,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     const created = await database.create();
     drop = created.drop;
     server = await startServer({ databaseUrl: created.url, dataDir: created.dataDir, demo: true });
-    api = restClient(server.url);
+    api = restClient(server.url, server.bootstrap!.generatedToken);
   }, 60_000);
 
   afterAll(async () => {
@@ -70,7 +70,10 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     expect(devices.body.devices[0]).toMatchObject({ status: "pending", startedAt: null, completedAt: null, errorMessage: null });
 
     // 4. Cancel (curl sends no body and no Content-Type).
-    const cancel = await fetch(`${server.url}/api/rollouts/${rolloutId}/cancel`, { method: "POST" });
+    const cancel = await fetch(`${server.url}/api/rollouts/${rolloutId}/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.bootstrap!.generatedToken}` },
+    });
     expect(cancel.status).toBe(204);
     expect(await cancel.text()).toBe("");
     expect((await api.get(`/rollouts/${rolloutId}`)).body).toMatchObject({
@@ -346,7 +349,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [own] })).body
       .rolloutId;
 
-    expect((await api.get(`/devices/${own}/desired-state`)).status).toBe(401);
+    expect((await api.get(`/devices/${own}/desired-state`, null)).status).toBe(401);
     expect((await api.get(`/devices/${own}/desired-state`, "sbd_not-a-real-token")).status).toBe(401);
     const malformed = await api.request("GET", `/devices/${own}/desired-state`, { headers: { authorization: "Basic abc" } });
     expect(malformed.status).toBe(401);

@@ -1,4 +1,7 @@
 import { AppShell, Group, NavLink, Title } from "@mantine/core";
+import { useCan } from "./auth/identity";
+import { UserMenu } from "./auth/UserMenu";
+import { AccessPage } from "./pages/AccessPage";
 import { Link, Route, Routes, useLocation } from "react-router";
 import { BundleDetailPage } from "./pages/BundleDetailPage";
 import { BundlesPage } from "./pages/BundlesPage";
@@ -16,11 +19,13 @@ const nav = [
 
 export function App() {
   const location = useLocation();
+  const isAdmin = useCan("admin");
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: "sm" }} padding="md">
       <AppShell.Header>
-        <Group h="100%" px="md">
+        <Group h="100%" px="md" justify="space-between">
           <Title order={3}>SignalBeam Edge</Title>
+          <UserMenu />
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs">
@@ -33,6 +38,7 @@ export function App() {
             active={item.exact ? location.pathname === item.to : location.pathname.startsWith(item.to)}
           />
         ))}
+        {isAdmin && <NavLink component={Link} to="/access" label="Access" active={location.pathname.startsWith("/access")} />}
         <NavLink href="/api/docs/" label="API reference" />
       </AppShell.Navbar>
       <AppShell.Main>
@@ -43,6 +49,7 @@ export function App() {
           <Route path="/rollouts" element={<RolloutsPage />} />
           <Route path="/rollouts/:rolloutId" element={<RolloutStatusPage />} />
           <Route path="/devices" element={<DevicesPage />} />
+          <Route path="/access" element={<AccessPage />} />
         </Routes>
       </AppShell.Main>
     </AppShell>

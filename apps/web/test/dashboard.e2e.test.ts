@@ -26,8 +26,11 @@ describe.runIf(available)("dashboard in Chromium", () => {
   let browser: Browser;
   let page: Page;
   const tokens = new Map<string, string>();
+  const cspViolations: string[] = [];
+  let adminPassword: string;
 
-  const api = async (method: string, url: string, body?: unknown, token?: string) => {
+  /** Operator calls use the bootstrap admin key unless a device token is given. */
+  const api = async (method: string, url: string, body?: unknown, token = server.bootstrap!.generatedToken) => {
     const response = await fetch(`${server.url}/api${url}`, {
       method,
       headers: {
@@ -61,7 +64,35 @@ describe.runIf(available)("dashboard in Chromium", () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // The content security policy must not block anything the dashboard itself needs.
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    adminPassword = server.bootstrap!.generatedPassword!;
   }, 90_000);
+
+  const signIn = async (username: string, password: string) => {
+    await page.getByLabel("Username").fill(username);
+    await page.locator("input[autocomplete='current-password']").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  };
+  const signOut = async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+  };
+
+  it("asks for a sign-in, refuses a wrong password, then shows who is signed in", async () => {
+    await page.goto(`${server.url}/rollouts`);
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await signIn("admin", "not the password");
+    await page.getByText("wrong username or password").waitFor();
+    await page.screenshot({ path: path.join(screenshots, "login.png") });
+    await signIn("admin", adminPassword);
+    await page.getByTestId("signed-in-as").filter({ hasText: "admin" }).waitFor();
+    await page.getByRole("heading", { name: "Rollouts" }).waitFor();
+    // The session lives in an httpOnly cookie: page scripts cannot read it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain("signalbeam_session");
+  }, 30_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -149,6 +180,13 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await page.getByText("Rollout cancelled", { exact: true }).waitFor();
     await page.locator('[data-status="cancelled"]').first().waitFor();
     expect(await page.getByTestId("count-cancelled").textContent()).toBe("1");
+
+    // The audit trail, on the page: who created, retried and cancelled it.
+    const timeline = page.getByTestId("rollout-timeline");
+    await timeline.getByText("Cancelled (1 device stopped)").waitFor();
+    expect(await timeline.getByText("Created: version 1.2.0 to 2 devices").count()).toBe(1);
+    expect(await timeline.getByText("Retried 1 failed device").count()).toBe(1);
+    expect(await timeline.getByText(/· admin$/).count()).toBe(3);
     await page.screenshot({ path: path.join(screenshots, "rollout-cancelled.png"), fullPage: true });
   }, 60_000);
 
@@ -204,4 +242,39 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await page.goto(`${server.url}/rollouts/00000000-0000-4000-8000-000000000000`);
     await page.getByRole("heading", { name: "Rollout not found" }).waitFor();
   }, 30_000);
+
+  it("lets an admin add a viewer, who can look but not act", async () => {
+    await page.goto(`${server.url}/access`);
+    await page.getByRole("tab", { name: "Users" }).click();
+    await page.getByLabel("Username").fill("vera");
+    await page.locator("input[autocomplete='new-password']").fill("viewer-password-123");
+    await page.getByRole("button", { name: "Create user" }).click();
+    await page.getByRole("cell", { name: "vera", exact: true }).waitFor();
+
+    await page.getByRole("tab", { name: "API keys" }).click();
+    await page.getByLabel("New key for").fill("e2e-ci");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = (await page.getByTestId("new-api-key").textContent())!.trim();
+    expect(key).toMatch(/^sbk_[0-9a-f]{12}_/);
+    await page.getByRole("button", { name: "Done" }).click();
+    // The key works for tools at once, and the listing shows only its prefix.
+    expect((await api("GET", "/auth/me", undefined, key)).role).toBe("operator");
+    await page.getByRole("cell", { name: key.slice(0, 16), exact: true }).waitFor();
+    expect(await page.getByText(key).count()).toBe(0);
+
+    await signOut();
+    await signIn("vera", "viewer-password-123");
+    await page.getByTestId("signed-in-as").filter({ hasText: "vera" }).waitFor();
+    await page.goto(`${server.url}/rollouts`);
+    await page.getByRole("link", { name: "View Details" }).first().click();
+    await page.getByTestId("count-all").waitFor();
+    expect(await page.getByRole("button", { name: "Cancel Rollout" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Retry failed devices" }).count()).toBe(0);
+    expect(await page.getByRole("link", { name: "Access" }).count()).toBe(0);
+    await page.goto(`${server.url}/bundles/f9c15f6f-a40f-40a8-9c6f-a2bf2786f590`);
+    await page.getByRole("heading", { name: "Warehouse Telemetry" }).waitFor();
+    expect(await page.getByRole("button", { name: "Assign to Devices" }).count()).toBe(0);
+    await signOut();
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
 import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
+import type { Access } from "./auth/principal";
+import { SESSION_COOKIE } from "./auth/sessionCookie";
 import type { Meta } from "./trpc";
 import { appRouter } from "./root";
 
@@ -17,6 +19,17 @@ export const successStatusByPath: ReadonlyMap<string, number> = new Map(
 );
 
 /**
+ * Every procedure's access level, read from its meta (set by the procedure kind it is built from):
+ * the authorization test checks its table against this, and the document below declares it.
+ */
+export const accessByPath: ReadonlyMap<string, Access> = new Map(
+  Object.entries(procedures).map(([path, procedure]) => [path, procedure._def.meta?.access ?? "public"]),
+);
+
+const securityOf = (access: Access): Record<string, string[]>[] =>
+  access === "public" ? [] : access === "device" ? [{ deviceToken: [] }] : [{ apiKey: [] }, { session: [] }];
+
+/**
  * The OpenAPI document generated from the procedures, with each documented success status
  * (201 on create, 204 on cancel) in place of the generator's default 200.
  */
@@ -25,11 +38,34 @@ export function buildOpenApiDocument(options: { baseUrl: string; version: string
     title: "SignalBeam Edge API",
     description:
       "Rollout management for edge fleets. Operator paths manage bundles, devices, groups and rollouts; agent paths " +
-      "(tag `agent`) take a device token as `Authorization: Bearer <token>`. Errors are JSON `{message, code, ...}`.",
+      "(tag `agent`) take a device token as `Authorization: Bearer <token>`. Operator paths take an API key " +
+      "(`Authorization: Bearer sbk_…`) or the dashboard's session cookie; roles are viewer (read), operator (plus " +
+      "rollouts, devices, groups, bundles) and admin (plus users and API keys). Errors are JSON `{message, code, ...}`.",
     version: options.version,
     baseUrl: options.baseUrl,
-    securitySchemes: { deviceToken: { type: "http", scheme: "bearer", description: "Device token from POST /devices" } },
+    securitySchemes: {
+      apiKey: {
+        type: "http",
+        scheme: "bearer",
+        description: "An API key (sbk_…) from POST /api-keys, or the bootstrap admin key",
+      },
+      session: {
+        type: "apiKey",
+        in: "cookie",
+        name: SESSION_COOKIE,
+        description: "Dashboard session from POST /auth/login; writes also need X-CSRF-Token",
+      },
+      deviceToken: { type: "http", scheme: "bearer", description: "Device token (sbd_…) from POST /devices" },
+    },
   });
+  for (const [procedurePath, access] of accessByPath) {
+    const openapi = procedures[procedurePath]!._def.meta?.openapi;
+    const operation = openapi && document.paths?.[openapi.path]?.[openapi.method.toLowerCase() as "get"];
+    if (!operation) continue;
+    operation.security = securityOf(access);
+    const roleNote = access === "public" || access === "device" ? "" : `Requires the ${access} role.`;
+    if (roleNote) operation.description = [operation.description, roleNote].filter(Boolean).join(" ");
+  }
   for (const [procedurePath, status] of successStatusByPath) {
     const meta = procedures[procedurePath]!._def.meta!;
     const operation = document.paths?.[meta.openapi!.path]?.[meta.openapi!.method.toLowerCase() as "post"];

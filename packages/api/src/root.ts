@@ -1,4 +1,8 @@
 import { agentRouter } from "./agent/agentRouter";
+import { auditRouter } from "./audit/auditRouter";
+import { apiKeyRouter } from "./auth/apiKeyRouter";
+import { authRouter } from "./auth/authRouter";
+import { userRouter } from "./auth/userRouter";
 import { bundleRouter } from "./bundles/bundleRouter";
 import { deviceRouter } from "./devices/deviceRouter";
 import { fleetRouter } from "./fleet/fleetRouter";
@@ -13,6 +17,10 @@ export const appRouter = createTRPCRouter({
   bundles: bundleRouter,
   agent: agentRouter,
   fleet: fleetRouter,
+  auth: authRouter,
+  users: userRouter,
+  apiKeys: apiKeyRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,10 +9,23 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { DomainError, InputValidationError, toTRPCError } from "./shared/errors";
 import { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
+import { readCookie } from "./auth/sessionCookie";
 import type { RolloutEvents } from "./shared/rolloutEvents";
-import { assertDevice, assertOperator, type Principal, resolvePrincipal } from "./shared/principal";
+import { resolvePrincipal } from "./auth/credentials";
+import type { LoginLimiter } from "./auth/loginLimiter";
+import { type Access, assertAccess, type DevicePrincipal, type Principal, type UserPrincipal } from "./auth/principal";
+import type { Role } from "./auth/roles";
+import { SESSION_COOKIE } from "./auth/sessionCookie";
 
 // ─── 1. Context ────────────────────────────────────────────────────────────────────────────────
+
+/** The HTTP side of a call, when there is one: what login and logout need beyond the input. */
+export interface HttpExchange {
+  clientAddress: string;
+  /** Whether the client reached us over HTTPS (decides the cookie's Secure flag). */
+  secure: boolean;
+  setHeader(name: string, value: string | string[]): void;
+}
 
 export interface Context {
   db: Kysely<Database>;
@@ -21,6 +34,8 @@ export interface Context {
   log: Logger;
   /** Change notices for live views; optional so in-process callers need not care. */
   events?: RolloutEvents;
+  http?: HttpExchange;
+  loginLimiter?: LoginLimiter;
 }
 
 export interface ContextDependencies {
@@ -28,18 +43,56 @@ export interface ContextDependencies {
   clock?: Clock;
   log?: Logger;
   events?: RolloutEvents;
+  loginLimiter?: LoginLimiter;
 }
 
-/** Builds a per-request context from the Authorization header (HTTP adapters call this). */
+type Headers = Record<string, string | string[] | undefined>;
+interface HttpRequestLike {
+  headers: Headers;
+  method?: string;
+  ip?: string;
+  secure?: boolean;
+  socket?: { remoteAddress?: string };
+}
+interface HttpResponseLike {
+  setHeader(name: string, value: string | string[]): unknown;
+  getHeader?(name: string): unknown;
+}
+
+const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** Builds a per-request context: the caller is resolved from the Authorization header or session cookie. */
 export function createContextFactory(deps: ContextDependencies) {
-  return async ({ req }: { req: { headers: Record<string, string | string[] | undefined> } }): Promise<Context> => {
-    const authorization = req.headers.authorization;
+  const clock = deps.clock ?? systemClock;
+  return async ({ req, res }: { req: HttpRequestLike; res?: HttpResponseLike }): Promise<Context> => {
+    const principal = await resolvePrincipal(
+      deps.db,
+      {
+        authorization: single(req.headers.authorization),
+        sessionCookie: readCookie(single(req.headers.cookie), SESSION_COOKIE),
+        csrfHeader: single(req.headers["x-csrf-token"]),
+        method: req.method ?? "GET",
+      },
+      clock,
+    );
     return {
       db: deps.db,
-      clock: deps.clock ?? systemClock,
+      clock,
       log: deps.log ?? silentLogger,
       events: deps.events,
-      principal: await resolvePrincipal(deps.db, Array.isArray(authorization) ? authorization[0] : authorization),
+      loginLimiter: deps.loginLimiter,
+      principal,
+      http: res && {
+        clientAddress: req.ip ?? req.socket?.remoteAddress ?? "unknown",
+        secure: req.secure ?? false,
+        setHeader: (name, value) => {
+          // Several Set-Cookie headers may accumulate; never overwrite one with another.
+          const previous = res.getHeader?.(name);
+          if (name.toLowerCase() === "set-cookie" && previous !== undefined)
+            res.setHeader(name, [...(Array.isArray(previous) ? previous : [String(previous)]), ...[value].flat()]);
+          else res.setHeader(name, value);
+        },
+      },
     };
   };
 }
@@ -47,7 +100,7 @@ export function createContextFactory(deps: ContextDependencies) {
 // ─── 2. Initialization ─────────────────────────────────────────────────────────────────────────
 
 /** `successStatus` sets the REST status of a successful call (201 on create, 204 on cancel). */
-export type Meta = OpenApiMeta<{ successStatus?: 200 | 201 | 204 }>;
+export type Meta = OpenApiMeta<{ successStatus?: 200 | 201 | 204; access?: Access }>;
 
 const t = initTRPC
   .context<Context>()
@@ -93,17 +146,29 @@ const errorBoundary = t.middleware(async ({ ctx, next, path }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(errorBoundary);
+const baseProcedure = t.procedure.use(errorBoundary);
 
-/** Managers, the dashboard and internal tools. */
-export const operatorProcedure = publicProcedure.use(({ ctx, next }) => {
-  assertOperator(ctx.principal);
-  return next();
-});
+/**
+ * Each procedure kind declares its access level in meta — the one place it is written: the
+ * middleware below enforces it, the OpenAPI document and the authorization test read it.
+ */
+const withRole = (role: Role) =>
+  baseProcedure.meta({ access: role }).use(({ ctx, next }) => {
+    assertAccess(ctx.principal, role);
+    return next({ ctx: { principal: ctx.principal as UserPrincipal } });
+  });
+
+/** Anyone: login, logout. */
+export const publicProcedure = baseProcedure.meta({ access: "public" });
+/** Any signed-in operator account: every read. */
+export const viewerProcedure = withRole("viewer");
+/** Create, cancel and retry rollouts; manage devices, groups and bundles. */
+export const operatorProcedure = withRole("operator");
+/** Users and API keys. */
+export const adminProcedure = withRole("admin");
 
 /** Edge agents, authenticated by their device token; `ctx.principal.deviceId` is always set. */
-export const deviceProcedure = publicProcedure.use(({ ctx, next }) => {
-  const principal = ctx.principal;
-  assertDevice(principal);
-  return next({ ctx: { principal } });
+export const deviceProcedure = baseProcedure.meta({ access: "device" }).use(({ ctx, next }) => {
+  assertAccess(ctx.principal, "device");
+  return next({ ctx: { principal: ctx.principal as DevicePrincipal } });
 });

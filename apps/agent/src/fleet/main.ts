@@ -1,4 +1,4 @@
-// The fleet simulator: `npm run fleet -- --devices 1000 --failure-rate 0.05 --poll 5`
+// The fleet simulator: `npm run fleet -- --api-key sbk_… --devices 1000 --failure-rate 0.05 --poll 5`
 // Registers the devices if needed, runs that many agents in this process against the server,
 // prints a live progress line, and exits cleanly on Ctrl-C.
 import { setMaxListeners } from "node:events";
@@ -17,6 +17,7 @@ try {
   parsed = parseArgs({
     options: {
       url: { type: "string", default: process.env.SIGNALBEAM_API_URL ?? "http://localhost:5002" },
+      "api-key": { type: "string", default: process.env.SIGNALBEAM_API_KEY },
       devices: { type: "string", default: "100" },
       "failure-rate": { type: "string", default: "0.05" },
       poll: { type: "string", default: "5" },
@@ -42,8 +43,13 @@ if (!(timeScale >= 0)) fail(`--time-scale must be ≥ 0, got "${parsed["time-sca
 if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(parsed.prefix))
   fail(`--prefix must be a device id prefix, got "${parsed.prefix}"`);
 
+if (!parsed["api-key"])
+  fail(
+    "registering devices needs an operator API key: --api-key sbk_… or SIGNALBEAM_API_KEY (the admin key from the first start)",
+  );
+
 const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
-const operator = operatorApi(parsed.url);
+const operator = operatorApi(parsed.url, { authorization: `Bearer ${parsed["api-key"]}` });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 let devices;

@@ -2,15 +2,27 @@ import { type RunningServer, startServer } from "@signalbeam/server";
 
 /** A real server on embedded PGlite, plus the operator calls the agent tests need. */
 export async function startTestServer(options: { dataDir?: string; port?: number } = {}) {
-  const server = await startServer({ dataDir: options.dataDir ?? "memory://", demo: false, port: options.port });
+  const server = await startServer({
+    dataDir: options.dataDir ?? "memory://",
+    demo: false,
+    port: options.port,
+    admin: { token: ADMIN_TOKEN },
+  });
   return { server, ...operatorCalls(server.url) };
 }
 
-export function operatorCalls(url: string) {
+/** Chosen rather than generated: a restarted server on the same data keeps its first admin key. */
+const ADMIN_TOKEN = "sbk_a9e470000001_agent-tests-admin-key";
+
+/** Operator calls made with the admin API key (the agent tests' stand-in for a fleet manager). */
+export function operatorCalls(url: string, apiKey = ADMIN_TOKEN) {
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}/api${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

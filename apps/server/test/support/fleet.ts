@@ -51,6 +51,10 @@ export async function tableSnapshot(db: Kysely<Database>) {
     "rollouts",
     "rollout_statuses",
     "device_desired_states",
+    "users",
+    "sessions",
+    "api_keys",
+    "audit_events",
   ];
   const snapshot: Record<string, string> = {};
   for (const table of tables) {

@@ -5,14 +5,19 @@ export interface JsonResponse<T = any> {
   headers: Headers;
 }
 
-export function restClient(baseUrl: string) {
+/** A credential to send: a token, `null` for none (anonymous), `undefined` for the client's default. */
+export type Credential = string | null | undefined;
+
+/** `defaultToken` (usually the bootstrap admin key) is sent unless a call names its own credential. */
+export function restClient(baseUrl: string, defaultToken?: string) {
   const request = async <T = any>(
     method: string,
     path: string,
-    options: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {},
+    options: { body?: unknown; rawBody?: string; token?: Credential; headers?: Record<string, string> } = {},
   ): Promise<JsonResponse<T>> => {
     const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const token = options.token === undefined ? defaultToken : options.token;
+    if (token && !headers.authorization) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
@@ -31,9 +36,10 @@ export function restClient(baseUrl: string) {
   };
   return {
     request,
-    get: <T = any>(path: string, token?: string) => request<T>("GET", path, { token }),
-    post: <T = any>(path: string, body?: unknown, token?: string) => request<T>("POST", path, { body, token }),
-    put: <T = any>(path: string, body?: unknown, token?: string) => request<T>("PUT", path, { body, token }),
+    get: <T = any>(path: string, token?: Credential) => request<T>("GET", path, { token }),
+    post: <T = any>(path: string, body?: unknown, token?: Credential) => request<T>("POST", path, { body, token }),
+    put: <T = any>(path: string, body?: unknown, token?: Credential) => request<T>("PUT", path, { body, token }),
+    delete: <T = any>(path: string, token?: Credential) => request<T>("DELETE", path, { token }),
   };
 }
 

@@ -2,6 +2,7 @@ import { Button, Code, Group, Pagination, Stack, Table, Tabs, Text, Title } from
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useParams } from "react-router";
+import { useCan } from "../auth/identity";
 import { AssignDialog } from "../components/AssignDialog";
 import { RolloutTable } from "../components/RolloutTable";
 import { formatTime } from "../lib/format";
@@ -12,6 +13,7 @@ export function BundleDetailPage() {
   const trpc = useTRPC();
   const [assigning, setAssigning] = useState(false);
   const [page, setPage] = useState(1);
+  const canOperate = useCan("operator");
   const bundle = useQuery({ ...trpc.bundles.byId.queryOptions({ bundleId }), retry: false });
   const versions = useQuery({
     ...trpc.bundles.versions.queryOptions({ bundleId, page: 1, pageSize: 100 }),
@@ -33,9 +35,11 @@ export function BundleDetailPage() {
           <Title order={2}>{bundle.data.name}</Title>
           <Text c="dimmed">{bundle.data.description}</Text>
         </div>
-        <Button onClick={() => setAssigning(true)} disabled={!versions.data?.data.length}>
-          Assign to Devices
-        </Button>
+        {canOperate && (
+          <Button onClick={() => setAssigning(true)} disabled={!versions.data?.data.length}>
+            Assign to Devices
+          </Button>
+        )}
       </Group>
       <Tabs defaultValue="versions">
         <Tabs.List>

@@ -18,7 +18,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
+import { useCan } from "../auth/identity";
 import { DeviceStatusTable } from "../components/DeviceStatusTable";
+import { RolloutTimeline } from "../components/RolloutTimeline";
 import { StatusBadge } from "../components/StatusBadge";
 import { fromServerSort, toServerSort } from "../lib/sorting";
 import { type DeviceStatus, formatTime, isActive, percentDone } from "../lib/format";
@@ -44,12 +46,18 @@ export function RolloutStatusPage() {
   const [sort, setSort] = useState<string>("deviceName");
   const [page, setPage] = useState(1);
   const [confirming, setConfirming] = useState(false);
+  const canOperate = useCan("operator");
 
   // Pushed changes refresh the page at once; while the push channel is down, it polls instead.
   const live = useSubscription(
     trpc.rollouts.onChange.subscriptionOptions(
       { rolloutId },
-      { onData: () => void queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() }) },
+      {
+        onData: () => {
+          void queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() });
+          void queryClient.invalidateQueries({ queryKey: trpc.audit.pathKey() });
+        },
+      },
     ),
   );
   const pollEvery = live.status === "pending" ? false : 5_000;
@@ -77,7 +85,11 @@ export function RolloutStatusPage() {
     enabled: rollout.isSuccess,
   });
 
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() });
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.audit.pathKey() }),
+    ]);
   const cancel = useMutation(
     trpc.rollouts.cancel.mutationOptions({
       onSuccess: async () => {
@@ -132,17 +144,21 @@ export function RolloutStatusPage() {
           <Button variant="default" onClick={refresh}>
             Refresh
           </Button>
-          <Button
-            variant="light"
-            disabled={data.progress.failed === 0 || data.status === "cancelled"}
-            loading={retry.isPending}
-            onClick={() => retry.mutate({ rolloutId })}
-          >
-            Retry failed devices
-          </Button>
-          <Button color="red" disabled={!isActive(data.status)} onClick={() => setConfirming(true)}>
-            Cancel Rollout
-          </Button>
+          {canOperate && (
+            <>
+              <Button
+                variant="light"
+                disabled={data.progress.failed === 0 || data.status === "cancelled"}
+                loading={retry.isPending}
+                onClick={() => retry.mutate({ rolloutId })}
+              >
+                Retry failed devices
+              </Button>
+              <Button color="red" disabled={!isActive(data.status)} onClick={() => setConfirming(true)}>
+                Cancel Rollout
+              </Button>
+            </>
+          )}
         </Group>
       </Group>
 
@@ -184,6 +200,8 @@ export function RolloutStatusPage() {
       {devices.data && devices.data.totalPages > 1 && (
         <Pagination total={devices.data.totalPages} value={page} onChange={setPage} />
       )}
+
+      <RolloutTimeline rolloutId={rolloutId} />
 
       <Modal opened={confirming} onClose={() => setConfirming(false)} title="Cancel this rollout?">
         <Text>Pending and updating devices will be cancelled. Devices that have not started keep what they run now.</Text>

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { deviceIdInput, heartbeatInput, heartbeatOutput } from "../devices/deviceSchemas";
 import { reportDeviceStatus } from "../rollouts/reportDeviceStatus";
-import { assertActsFor } from "../shared/principal";
+import { assertActsFor } from "../auth/principal";
 import { iso, isoOrNull } from "../shared/schemas";
 import { deviceProcedure } from "../trpc";
 import { desiredStateSchema, deviceRolloutStatusSchema, reportStatusInput } from "./agentSchemas";

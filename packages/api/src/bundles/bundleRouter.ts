@@ -4,7 +4,7 @@ import semver from "semver";
 import { DomainError, notFound } from "../shared/errors";
 import { pageOffset, toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
-import { operatorProcedure } from "../trpc";
+import { operatorProcedure, viewerProcedure } from "../trpc";
 import {
   bundleIdInput,
   bundleSchema,
@@ -69,7 +69,7 @@ export const bundleRouter = {
       return { id: row.id, name: row.name, description: row.description, createdAt: iso(row.created_at) };
     }),
 
-  list: operatorProcedure
+  list: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/bundles", tags, summary: "List bundles" } })
     .input(listBundlesInput)
     .output(listBundlesOutput)
@@ -92,7 +92,7 @@ export const bundleRouter = {
       );
     }),
 
-  byId: operatorProcedure
+  byId: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/bundles/{bundleId}", tags, summary: "Get a bundle" } })
     .input(bundleIdInput)
     .output(bundleSchema)
@@ -128,7 +128,7 @@ export const bundleRouter = {
       return { bundleId: row.bundle_id, version: row.version, containers: row.containers, createdAt: iso(row.created_at) };
     }),
 
-  versions: operatorProcedure
+  versions: viewerProcedure
     .meta({
       openapi: { method: "GET", path: "/bundles/{bundleId}/versions", tags, summary: "List a bundle's versions, newest first" },
     })

@@ -4,7 +4,7 @@ import { DomainError, notFound } from "../shared/errors";
 import { toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
 import { inTransaction } from "../shared/transaction";
-import { operatorProcedure } from "../trpc";
+import { operatorProcedure, viewerProcedure } from "../trpc";
 import { findDevice, listDevices, toDeviceDto } from "./deviceRepository";
 import {
   createDeviceInput,
@@ -15,7 +15,9 @@ import {
   listDevicesOutput,
   rotateTokenOutput,
 } from "./deviceSchemas";
-import { generateDeviceToken, hashDeviceToken } from "./deviceToken";
+import { generateDeviceToken, sha256Hex } from "../auth/secrets";
+import { actorOf, recordAudit } from "../audit/auditLog";
+import { z } from "zod";
 
 const tags = ["devices"];
 
@@ -38,7 +40,7 @@ export const deviceRouter = {
             id,
             name: input.name,
             labels: JSON.stringify(input.labels ?? {}),
-            token_hash: hashDeviceToken(token),
+            token_hash: sha256Hex(token),
             created_at: now,
           })
           .onConflict((conflict) => conflict.column("id").doNothing())
@@ -51,7 +53,7 @@ export const deviceRouter = {
       return { id: device.id, name: device.name, labels: device.labels, createdAt: iso(device.created_at), token };
     }),
 
-  list: operatorProcedure
+  list: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/devices", tags, summary: "List devices" } })
     .input(listDevicesInput)
     .output(listDevicesOutput)
@@ -78,17 +80,60 @@ export const deviceRouter = {
     .output(rotateTokenOutput)
     .mutation(async ({ ctx, input }) => {
       const token = generateDeviceToken();
-      const updated = await ctx.db
-        .updateTable("devices")
-        .set({ token_hash: hashDeviceToken(token) })
-        .where("id", "=", input.deviceId)
-        .returning("id")
-        .executeTakeFirst();
-      if (!updated) throw notFound("device", input.deviceId);
-      return { deviceId: updated.id, token };
+      const now = ctx.clock();
+      const deviceId = await inTransaction(ctx.db, async (tx) => {
+        const updated = await tx
+          .updateTable("devices")
+          .set({ token_hash: sha256Hex(token) })
+          .where("id", "=", input.deviceId)
+          .returning("id")
+          .executeTakeFirst();
+        if (!updated) throw notFound("device", input.deviceId);
+        await recordAudit(
+          tx,
+          actorOf(ctx.principal),
+          { action: "device.token_rotated", target: { type: "device", id: updated.id } },
+          now,
+        );
+        return updated.id;
+      });
+      return { deviceId, token };
     }),
 
-  byId: operatorProcedure
+  revokeToken: operatorProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/devices/{deviceId}/token",
+        tags,
+        summary: "Revoke the device's token: its agent is refused until a new token is issued",
+      },
+      successStatus: 204,
+    })
+    .input(deviceIdInput)
+    .output(z.void())
+    .mutation(async ({ ctx, input }) => {
+      const now = ctx.clock();
+      await inTransaction(ctx.db, async (tx) => {
+        const device = await tx
+          .selectFrom("devices")
+          .select(["id", "token_hash"])
+          .where("id", "=", input.deviceId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!device) throw notFound("device", input.deviceId);
+        if (device.token_hash === null) return;
+        await tx.updateTable("devices").set({ token_hash: null }).where("id", "=", device.id).execute();
+        await recordAudit(
+          tx,
+          actorOf(ctx.principal),
+          { action: "device.token_revoked", target: { type: "device", id: device.id } },
+          now,
+        );
+      });
+    }),
+
+  byId: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/devices/{deviceId}", tags, summary: "Get a device" } })
     .input(deviceIdInput)
     .output(deviceSchema)

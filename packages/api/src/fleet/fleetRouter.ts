@@ -1,11 +1,11 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { ONLINE_WINDOW_MS } from "../devices/deviceRepository";
-import { operatorProcedure } from "../trpc";
+import { viewerProcedure } from "../trpc";
 
 /** The dashboard's headline numbers. tRPC only: not part of the REST contract. */
 export const fleetRouter = {
-  summary: operatorProcedure
+  summary: viewerProcedure
     .input(z.void())
     .output(z.object({ devices: z.number().int(), online: z.number().int(), activeRollouts: z.number().int() }))
     .query(async ({ ctx }) => {

@@ -6,7 +6,7 @@ import { DomainError, notFound } from "../shared/errors";
 import { pageOffset, toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
 import { inTransaction } from "../shared/transaction";
-import { operatorProcedure } from "../trpc";
+import { operatorProcedure, viewerProcedure } from "../trpc";
 import {
   createGroupInput,
   groupWithMembersSchema,
@@ -51,7 +51,7 @@ export const groupRouter = {
       }),
     ),
 
-  list: operatorProcedure
+  list: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/groups", tags, summary: "List device groups" } })
     .input(listGroupsInput)
     .output(listGroupsOutput)

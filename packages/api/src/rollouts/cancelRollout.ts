@@ -1,5 +1,6 @@
 import type { DeviceRolloutState } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
+import { actorOf, recordAudit } from "../audit/auditLog";
 import type { Context } from "../trpc";
 import { DomainError } from "../shared/errors";
 import { inTransaction } from "../shared/transaction";
@@ -12,7 +13,7 @@ import { moveCounts } from "./rolloutStatus";
  * poll; a device caught mid-update keeps its desired state and its late report gets 409.
  * Cancelling a cancelled rollout is a no-op; a completed or failed one has nothing to cancel.
  */
-export async function cancelRollout(ctx: Pick<Context, "db" | "clock">, rolloutId: string): Promise<void> {
+export async function cancelRollout(ctx: Pick<Context, "db" | "clock" | "principal">, rolloutId: string): Promise<void> {
   const now = ctx.clock();
   await inTransaction(ctx.db, async (tx) => {
     // Lock order: desired states before the rollout row (see takeOverDevices).
@@ -50,5 +51,15 @@ export async function cancelRollout(ctx: Pick<Context, "db" | "clock">, rolloutI
       countsOf(rollout),
     );
     await saveRolloutCounts(tx, rollout, counts, now, now);
+    await recordAudit(
+      tx,
+      actorOf(ctx.principal),
+      {
+        action: "rollout.cancelled",
+        target: { type: "rollout", id: rolloutId },
+        details: { cancelledDevices: counts.cancelled - rollout.cancelled },
+      },
+      now,
+    );
   });
 }

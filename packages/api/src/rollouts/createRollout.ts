@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Rollout } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
 import type { z } from "zod";
+import { actorOf, recordAudit } from "../audit/auditLog";
 import type { Context } from "../trpc";
 import { inTransaction } from "../shared/transaction";
 import { assertBundleVersion, resolveTargetDevices } from "./resolveTargets";
@@ -14,7 +15,7 @@ import { lockDesiredStates, takeOverDevices } from "./takeOverDevices";
  * older rollouts). A rejected request writes nothing.
  */
 export async function createRollout(
-  ctx: Pick<Context, "db" | "clock">,
+  ctx: Pick<Context, "db" | "clock" | "principal">,
   input: z.infer<typeof createRolloutInput>,
 ): Promise<Rollout> {
   const now = ctx.clock();
@@ -49,6 +50,23 @@ export async function createRollout(
       SELECT ${rolloutId}, device_id, 'pending', 1, ${now} FROM unnest(${deviceIds}::text[]) AS t(device_id)
     `.execute(tx);
     await takeOverDevices(tx, { rolloutId, bundleId: input.bundleId, version: input.version, deviceIds, now });
+    await recordAudit(
+      tx,
+      actorOf(ctx.principal),
+      {
+        action: "rollout.created",
+        target: { type: "rollout", id: rolloutId },
+        details: {
+          bundleId: input.bundleId,
+          version: input.version,
+          targetType: input.targetType,
+          // A 100,000-device target list belongs in the rollout, not in every audit listing.
+          ...(targetIds.length <= 20 ? { targetIds } : { targetCount: targetIds.length }),
+          devices: deviceIds.length,
+        },
+      },
+      now,
+    );
     return rollout;
   });
 }

@@ -1,4 +1,5 @@
 import type { Database, Rollout, Transaction } from "@signalbeam/db";
+import { actorOf, recordAudit } from "../audit/auditLog";
 import type { Context } from "../trpc";
 import { DomainError } from "../shared/errors";
 import { inTransaction } from "../shared/transaction";
@@ -21,7 +22,7 @@ const failedDevices = async (tx: Transaction<Database>, rolloutId: string) =>
  * Failed devices → pending (attempt + 1) and their desired state points here again; the rollout
  * becomes active and its completedAt is cleared. 409 when nothing failed or it was cancelled.
  */
-export async function retryRollout(ctx: Pick<Context, "db" | "clock">, rolloutId: string): Promise<Rollout> {
+export async function retryRollout(ctx: Pick<Context, "db" | "clock" | "principal">, rolloutId: string): Promise<Rollout> {
   const now = ctx.clock();
   return inTransaction(ctx.db, async (tx) => {
     // Lock order: desired states before rollout rows; re-read the failed set once locked.
@@ -56,6 +57,12 @@ export async function retryRollout(ctx: Pick<Context, "db" | "clock">, rolloutId
       .execute();
     const saved = await saveRolloutCounts(tx, rollout, moveCounts(countsOf(rollout), "failed", "pending", failed.length), now);
     await takeOverDevices(tx, { rolloutId, bundleId: rollout.bundle_id, version: rollout.version, deviceIds: failed, now });
+    await recordAudit(
+      tx,
+      actorOf(ctx.principal),
+      { action: "rollout.retried", target: { type: "rollout", id: rolloutId }, details: { retriedDevices: failed.length } },
+      now,
+    );
     return saved;
   });
 }

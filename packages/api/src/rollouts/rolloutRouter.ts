@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { operatorProcedure } from "../trpc";
+import { operatorProcedure, viewerProcedure } from "../trpc";
 import { pageInfo, toPage } from "../shared/pagination";
 import { isoOrNull } from "../shared/schemas";
 import { cancelRollout } from "./cancelRollout";
@@ -44,7 +44,7 @@ export const rolloutRouter = {
       };
     }),
 
-  list: operatorProcedure
+  list: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/rollouts", tags, summary: "List rollouts, newest first" } })
     .input(listRolloutsInput)
     .output(listRolloutsOutput)
@@ -53,13 +53,13 @@ export const rolloutRouter = {
       return toPage(rows.map(toRolloutDto), input, totalCount);
     }),
 
-  byId: operatorProcedure
+  byId: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/rollouts/{rolloutId}", tags, summary: "Get a rollout with its progress" } })
     .input(rolloutIdInput)
     .output(rolloutSchema)
     .query(async ({ ctx, input }) => toRolloutDto(await findRollout(ctx.db, input.rolloutId))),
 
-  devices: operatorProcedure
+  devices: viewerProcedure
     .meta({
       openapi: { method: "GET", path: "/rollouts/{rolloutId}/devices", tags, summary: "Device-level status of a rollout" },
     })
@@ -107,7 +107,7 @@ export const rolloutRouter = {
     }),
 
   /** Live view: an event each time the rollout changes (server-sent events over /trpc). */
-  onChange: operatorProcedure.input(rolloutIdInput).subscription(async function* ({ ctx, input, signal }) {
+  onChange: viewerProcedure.input(rolloutIdInput).subscription(async function* ({ ctx, input, signal }) {
     if (!ctx.events || !signal) return;
     for await (const _ of ctx.events.watch(input.rolloutId, signal)) yield { rolloutId: input.rolloutId };
   }),

@@ -5,7 +5,8 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
  * The one error vocabulary of the domain. Handlers throw DomainError; `toTRPCError` is the only
  * place that maps it (and database errors) to tRPC codes, which map to HTTP statuses.
  */
-export type DomainErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "UNPROCESSABLE";
+export type DomainErrorCode =
+  "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "UNPROCESSABLE" | "TOO_MANY_REQUESTS";
 
 const trpcCodeOf: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_REQUEST: "BAD_REQUEST",
@@ -14,6 +15,7 @@ const trpcCodeOf: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   UNPROCESSABLE: "UNPROCESSABLE_CONTENT",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
 };
 
 export class DomainError extends Error {

@@ -1,0 +1,31 @@
+import type { RouterOutputs } from "@signalbeam/api";
+
+export type AuditEvent = RouterOutputs["audit"]["list"]["data"][number];
+
+const count = (value: unknown, noun: string) =>
+  typeof value === "number" ? `${value} ${noun}${value === 1 ? "" : "s"}` : `${noun}s`;
+
+/** One line a person reads: what happened, with the numbers that matter. */
+export function describeAuditEvent(event: AuditEvent): string {
+  const details = event.details;
+  switch (event.action) {
+    case "rollout.created":
+      return `Created: version ${String(details.version)} to ${count(details.devices, "device")}`;
+    case "rollout.retried":
+      return `Retried ${count(details.retriedDevices, "failed device")}`;
+    case "rollout.cancelled":
+      return `Cancelled (${count(details.cancelledDevices, "device")} stopped)`;
+    case "user.created":
+      return `User ${String(details.username)} created as ${String(details.role)}`;
+    case "user.logged_in":
+      return "Signed in";
+    case "api_key.created":
+      return `API key ${String(details.name)} (${String(details.prefix)}) created as ${String(details.role)}`;
+    case "api_key.revoked":
+      return `API key ${String(details.prefix)} revoked`;
+    case "device.token_rotated":
+      return `Device token of ${event.target.id} rotated`;
+    case "device.token_revoked":
+      return `Device token of ${event.target.id} revoked`;
+  }
+}

@@ -1,0 +1,111 @@
+import type { Database, Kysely } from "@signalbeam/db";
+import type { Clock } from "../shared/logger";
+import type { Principal } from "./principal";
+import { credentialKind, digestsEqual, parseApiKey, sha256Hex } from "./secrets";
+
+/** What a request carries that may identify its caller. */
+export interface RequestCredentials {
+  authorization?: string | undefined;
+  sessionCookie?: string | undefined;
+  csrfHeader?: string | undefined;
+  method: string;
+}
+
+/** Writes of last-used times are coalesced: one per key per minute is plenty for an operator. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+const rejected = (reason: string, code: "UNAUTHORIZED" | "FORBIDDEN" = "UNAUTHORIZED"): Principal => ({
+  kind: "rejected",
+  code,
+  reason,
+});
+
+/**
+ * Resolves the caller. A bearer credential wins over a session cookie (tools and agents never
+ * send cookies); a cookie-authenticated write must carry the session's CSRF token in
+ * `X-CSRF-Token`, which a cross-site page can neither read nor send.
+ */
+export async function resolvePrincipal(db: Kysely<Database>, credentials: RequestCredentials, clock: Clock): Promise<Principal> {
+  const { authorization, sessionCookie } = credentials;
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) return rejected("Authorization header must be 'Bearer <token>'");
+    const token = match[1]!;
+    const kind = credentialKind(token);
+    if (kind === "device") return resolveDeviceToken(db, token);
+    if (kind === "apiKey") return resolveApiKey(db, token, clock);
+    return rejected("unrecognised token: expected a device token (sbd_…) or an API key (sbk_…)");
+  }
+  if (sessionCookie) return resolveSession(db, credentials, sessionCookie, clock);
+  return { kind: "anonymous" };
+}
+
+async function resolveDeviceToken(db: Kysely<Database>, token: string): Promise<Principal> {
+  const digest = sha256Hex(token);
+  // Looked up by digest: the index comparison sees hashes, so its timing says nothing about the
+  // token. The explicit constant-time check keeps that true whatever the lookup becomes.
+  const device = await db.selectFrom("devices").select(["id", "token_hash"]).where("token_hash", "=", digest).executeTakeFirst();
+  if (!device?.token_hash || !digestsEqual(device.token_hash, digest)) return rejected("invalid or revoked device token");
+  return { kind: "device", deviceId: device.id };
+}
+
+async function resolveApiKey(db: Kysely<Database>, key: string, clock: Clock): Promise<Principal> {
+  const parsed = parseApiKey(key);
+  if (!parsed) return rejected("malformed API key");
+  const row = await db
+    .selectFrom("api_keys")
+    .innerJoin("users", "users.id", "api_keys.user_id")
+    .select([
+      "api_keys.id",
+      "api_keys.name",
+      "api_keys.secret_hash",
+      "api_keys.role",
+      "api_keys.revoked_at",
+      "api_keys.last_used_at",
+      "users.id as user_id",
+      "users.username",
+    ])
+    .where("api_keys.prefix", "=", parsed.prefix)
+    .executeTakeFirst();
+  if (!row || !digestsEqual(row.secret_hash, sha256Hex(parsed.secret)) || row.revoked_at)
+    return rejected("invalid or revoked API key");
+  const now = clock();
+  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS)
+    await db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", row.id).execute();
+  return {
+    kind: "user",
+    userId: row.user_id,
+    username: row.username,
+    role: row.role,
+    via: { type: "apiKey", keyId: row.id, keyName: row.name, prefix: parsed.prefix },
+  };
+}
+
+async function resolveSession(
+  db: Kysely<Database>,
+  credentials: RequestCredentials,
+  cookie: string,
+  clock: Clock,
+): Promise<Principal> {
+  const sessionKey = sha256Hex(cookie);
+  const session = await db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .select(["sessions.csrf_token", "sessions.expires_at", "users.id as user_id", "users.username", "users.role"])
+    .where("sessions.token_hash", "=", sessionKey)
+    .executeTakeFirst();
+  if (!session || session.expires_at.getTime() <= clock().getTime()) return rejected("your session has expired; sign in again");
+  if (!SAFE_METHODS.has(credentials.method.toUpperCase())) {
+    const presented = credentials.csrfHeader ?? "";
+    if (!digestsEqual(sha256Hex(presented), sha256Hex(session.csrf_token)))
+      return rejected("this request needs the session's X-CSRF-Token header", "FORBIDDEN");
+  }
+  return {
+    kind: "user",
+    userId: session.user_id,
+    username: session.username,
+    role: session.role,
+    via: { type: "session", csrfToken: session.csrf_token, sessionKey },
+  };
+}
