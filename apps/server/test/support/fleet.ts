@@ -58,9 +58,14 @@ export async function tableSnapshot(db: Kysely<Database>) {
   ];
   const snapshot: Record<string, string> = {};
   for (const table of tables) {
-    // A digest of the whole table, not just a count: an UPDATE must show too.
+    // A digest of the whole table, not just a count: an UPDATE must show too. An API key's
+    // last-used time is bookkeeping of a successful authentication, not a change a request made.
+    const source =
+      table === "api_keys"
+        ? sql`(SELECT id, name, prefix, secret_hash, role, user_id, created_at, revoked_at FROM api_keys)`
+        : sql.table(table);
     const result = await sql<{ digest: string | null }>`
-      SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM ${sql.table(table)} t
+      SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM ${source} t
     `.execute(db);
     snapshot[table] = result.rows[0]?.digest ?? "empty";
   }

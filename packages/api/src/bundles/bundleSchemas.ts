@@ -55,7 +55,7 @@ export const bundleSchema = z
   })
   .meta({ id: "Bundle" });
 
-export const createBundleInput = z.object({ name: nameSchema, description: z.string().max(2000).optional() }).strict();
+export const createBundleInput = z.strictObject({ name: nameSchema, description: z.string().max(2000).optional() }).strict();
 export const createBundleOutput = z.object({
   id: uuidSchema,
   name: z.string(),
@@ -63,8 +63,8 @@ export const createBundleOutput = z.object({
   createdAt: timestampSchema,
 });
 
-export const bundleIdInput = z.object({ bundleId: uuidSchema });
-export const listBundlesInput = z.object({ ...pageQuery() });
+export const bundleIdInput = z.strictObject({ bundleId: uuidSchema });
+export const listBundlesInput = z.strictObject({ ...pageQuery() });
 export const listBundlesOutput = pageEnvelope(bundleSchema);
 
 export const bundleVersionSchema = z
@@ -74,5 +74,5 @@ export const bundleVersionSchema = z
 export const createVersionInput = z
   .object({ bundleId: uuidSchema, version: semverSchema, containers: containersSchema })
   .strict();
-export const listVersionsInput = z.object({ bundleId: uuidSchema, ...pageQuery() });
+export const listVersionsInput = z.strictObject({ bundleId: uuidSchema, ...pageQuery() });
 export const listVersionsOutput = pageEnvelope(bundleVersionSchema);

@@ -40,7 +40,7 @@ export const rotateTokenOutput = z.object({
   token: z.string().describe("The new credential, shown this once; the previous token no longer works"),
 });
 
-export const listDevicesInput = z.object({
+export const listDevicesInput = z.strictObject({
   search: z.string().max(200).optional().describe("Matches id or name, case-insensitive"),
   groupId: uuidSchema.optional(),
   ...pageQuery(),
@@ -48,7 +48,7 @@ export const listDevicesInput = z.object({
 
 export const listDevicesOutput = pageEnvelope(deviceSchema);
 
-export const deviceIdInput = z.object({ deviceId: deviceIdSchema });
+export const deviceIdInput = z.strictObject({ deviceId: deviceIdSchema });
 
 export const heartbeatInput = z
   .object({

@@ -14,7 +14,7 @@ export const groupSummarySchema = z
   .object({ id: uuidSchema, name: z.string(), deviceCount: z.number().int(), createdAt: timestampSchema })
   .meta({ id: "Group" });
 
-export const createGroupInput = z.object({ name: nameSchema, deviceIds: memberList.optional() }).strict();
-export const setGroupDevicesInput = z.object({ groupId: uuidSchema, deviceIds: memberList }).strict();
-export const listGroupsInput = z.object({ ...pageQuery() });
+export const createGroupInput = z.strictObject({ name: nameSchema, deviceIds: memberList.optional() }).strict();
+export const setGroupDevicesInput = z.strictObject({ groupId: uuidSchema, deviceIds: memberList }).strict();
+export const listGroupsInput = z.strictObject({ ...pageQuery() });
 export const listGroupsOutput = pageEnvelope(groupSummarySchema);

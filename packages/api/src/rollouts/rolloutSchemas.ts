@@ -67,7 +67,7 @@ export const createRolloutOutput = z.object({
   createdAt: timestampSchema,
 });
 
-export const listRolloutsInput = z.object({
+export const listRolloutsInput = z.strictObject({
   bundleId: uuidSchema.optional(),
   status: z.enum(rolloutStates).optional(),
   ...pageQuery(),
@@ -75,12 +75,12 @@ export const listRolloutsInput = z.object({
 
 export const listRolloutsOutput = pageEnvelope(rolloutSchema);
 
-export const rolloutIdInput = z.object({ rolloutId: uuidSchema });
+export const rolloutIdInput = z.strictObject({ rolloutId: uuidSchema });
 
 export const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration"] as const;
 export const deviceSortValues = deviceSortKeys.flatMap((key) => [key, `-${key}`] as const);
 
-export const rolloutDevicesInput = z.object({
+export const rolloutDevicesInput = z.strictObject({
   rolloutId: uuidSchema,
   status: z.enum(deviceRolloutStates).optional(),
   sort: z
