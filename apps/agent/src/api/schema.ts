@@ -8,10 +8,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List rollouts, newest first */
+        /**
+         * List rollouts, newest first
+         * @description Requires the viewer role.
+         */
         get: operations["rollouts-list"];
         put?: never;
-        /** Create a rollout of a bundle version to devices or groups */
+        /**
+         * Create a rollout of a bundle version to devices or groups
+         * @description Requires the operator role.
+         */
         post: operations["rollouts-create"];
         delete?: never;
         options?: never;
@@ -26,7 +32,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a rollout with its progress */
+        /**
+         * Get a rollout with its progress
+         * @description Requires the viewer role.
+         */
         get: operations["rollouts-byId"];
         put?: never;
         post?: never;
@@ -43,7 +52,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Device-level status of a rollout */
+        /**
+         * Device-level status of a rollout
+         * @description Requires the viewer role.
+         */
         get: operations["rollouts-devices"];
         put?: never;
         post?: never;
@@ -62,7 +74,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel pending and updating devices */
+        /**
+         * Cancel pending and updating devices
+         * @description Requires the operator role.
+         */
         post: operations["rollouts-cancel"];
         delete?: never;
         options?: never;
@@ -79,7 +94,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Retry the failed devices */
+        /**
+         * Retry the failed devices
+         * @description Requires the operator role.
+         */
         post: operations["rollouts-retry"];
         delete?: never;
         options?: never;
@@ -94,10 +112,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List devices */
+        /**
+         * List devices
+         * @description Requires the viewer role.
+         */
         get: operations["devices-list"];
         put?: never;
-        /** Register a device; returns its token once */
+        /**
+         * Register a device; returns its token once
+         * @description Requires the operator role.
+         */
         post: operations["devices-create"];
         delete?: never;
         options?: never;
@@ -114,9 +138,16 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue a new device token; the old one stops working */
+        /**
+         * Issue a new device token; the old one stops working
+         * @description Requires the operator role.
+         */
         post: operations["devices-rotateToken"];
-        delete?: never;
+        /**
+         * Revoke the device's token: its agent is refused until a new token is issued
+         * @description Requires the operator role.
+         */
+        delete: operations["devices-revokeToken"];
         options?: never;
         head?: never;
         patch?: never;
@@ -129,7 +160,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a device */
+        /**
+         * Get a device
+         * @description Requires the viewer role.
+         */
         get: operations["devices-byId"];
         put?: never;
         post?: never;
@@ -146,10 +180,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List device groups */
+        /**
+         * List device groups
+         * @description Requires the viewer role.
+         */
         get: operations["groups-list"];
         put?: never;
-        /** Create a device group */
+        /**
+         * Create a device group
+         * @description Requires the operator role.
+         */
         post: operations["groups-create"];
         delete?: never;
         options?: never;
@@ -165,7 +205,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace a group's members */
+        /**
+         * Replace a group's members
+         * @description Requires the operator role.
+         */
         put: operations["groups-setDevices"];
         post?: never;
         delete?: never;
@@ -181,10 +224,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List bundles */
+        /**
+         * List bundles
+         * @description Requires the viewer role.
+         */
         get: operations["bundles-list"];
         put?: never;
-        /** Create a bundle */
+        /**
+         * Create a bundle
+         * @description Requires the operator role.
+         */
         post: operations["bundles-create"];
         delete?: never;
         options?: never;
@@ -199,7 +248,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a bundle */
+        /**
+         * Get a bundle
+         * @description Requires the viewer role.
+         */
         get: operations["bundles-byId"];
         put?: never;
         post?: never;
@@ -216,10 +268,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a bundle's versions, newest first */
+        /**
+         * List a bundle's versions, newest first
+         * @description Requires the viewer role.
+         */
         get: operations["bundles-versions"];
         put?: never;
-        /** Publish a bundle version */
+        /**
+         * Publish a bundle version
+         * @description Requires the operator role.
+         */
         post: operations["bundles-createVersion"];
         delete?: never;
         options?: never;
@@ -272,6 +330,148 @@ export interface paths {
         put?: never;
         /** Tell the server this device is alive and what it runs */
         post: operations["agent-heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in; sets the httpOnly session cookie and returns the CSRF token for writes */
+        post: operations["auth-login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the session of this cookie (safe to repeat) */
+        post: operations["auth-logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who this request is signed in as
+         * @description Requires the viewer role.
+         */
+        get: operations["auth-me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List operator accounts
+         * @description Requires the admin role.
+         */
+        get: operations["users-list"];
+        put?: never;
+        /**
+         * Create an operator account
+         * @description Requires the admin role.
+         */
+        post: operations["users-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys (never their secrets)
+         * @description Requires the admin role.
+         */
+        get: operations["apiKeys-list"];
+        put?: never;
+        /**
+         * Create an API key; the key is returned this once
+         * @description Requires the admin role.
+         */
+        post: operations["apiKeys-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key at once (safe to repeat)
+         * @description Requires the admin role.
+         */
+        delete: operations["apiKeys-revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail, newest first: who created, cancelled and retried rollouts, managed users and keys
+         * @description Requires the viewer role.
+         */
+        get: operations["audit-list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -567,6 +767,85 @@ export interface components {
             startedAt: string | null;
             completedAt: string | null;
             errorMessage: string | null;
+        };
+        Identity: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            /**
+             * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+             * @enum {string}
+             */
+            role: "viewer" | "operator" | "admin";
+            /**
+             * @description How this request was authenticated
+             * @enum {string}
+             */
+            via: "session" | "apiKey";
+            /** @description For a session: send it as X-CSRF-Token on every write */
+            csrfToken: string | null;
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            /**
+             * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+             * @enum {string}
+             */
+            role: "viewer" | "operator" | "admin";
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             */
+            createdAt: string;
+            createdBy: string | null;
+        };
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The key's public first part, sbk_…: recognisable in logs and leak reports */
+            prefix: string;
+            /**
+             * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+             * @enum {string}
+             */
+            role: "viewer" | "operator" | "admin";
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             */
+            createdAt: string;
+            createdBy: string;
+            /** @description To the minute */
+            lastUsedAt: string | null;
+            revokedAt: string | null;
+        };
+        AuditEvent: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             */
+            at: string;
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                id: string | null;
+                /** @description Who, as a person reads it: a username, or an API key with its owner and prefix */
+                name: string;
+            };
+            /** @enum {string} */
+            action: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.token_rotated" | "device.token_revoked";
+            target: {
+                /** @enum {string} */
+                type: "rollout" | "user" | "api_key" | "device";
+                id: string;
+            };
+            details: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -1209,6 +1488,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "devices-revokeToken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Device id, e.g. device-001 */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
                 };
             };
             /** @description Internal server error */
@@ -2063,6 +2408,662 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "auth-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    username: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        username: string;
+                        /**
+                         * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+                         * @enum {string}
+                         */
+                        role: "viewer" | "operator" | "admin";
+                        /**
+                         * @description How this request was authenticated
+                         * @enum {string}
+                         */
+                        via: "session" | "apiKey";
+                        /** @description For a session: send it as X-CSRF-Token on every write */
+                        csrfToken: string | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO-8601 UTC timestamp
+                         */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "auth-logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "auth-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Identity"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "users-list": {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["User"][];
+                        page: number;
+                        pageSize: number;
+                        totalCount: number;
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "users-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    username: string;
+                    password: string;
+                    /**
+                     * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+                     * @enum {string}
+                     */
+                    role: "viewer" | "operator" | "admin";
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "apiKeys-list": {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ApiKey"][];
+                        page: number;
+                        pageSize: number;
+                        totalCount: number;
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "apiKeys-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description What the key is for, e.g. ci-deploy */
+                    name: string;
+                    /**
+                     * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+                     * @default operator
+                     * @enum {string}
+                     */
+                    role?: "viewer" | "operator" | "admin";
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @description The key's public first part, sbk_…: recognisable in logs and leak reports */
+                        prefix: string;
+                        /**
+                         * @description viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys
+                         * @enum {string}
+                         */
+                        role: "viewer" | "operator" | "admin";
+                        /**
+                         * Format: date-time
+                         * @description ISO-8601 UTC timestamp
+                         */
+                        createdAt: string;
+                        createdBy: string;
+                        /** @description To the minute */
+                        lastUsedAt: string | null;
+                        revokedAt: string | null;
+                        /** @description The whole key, shown this once; only a hash is stored */
+                        key: string;
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "apiKeys-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "audit-list": {
+        parameters: {
+            query?: {
+                targetType?: "rollout" | "user" | "api_key" | "device";
+                targetId?: string;
+                action?: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.token_rotated" | "device.token_revoked";
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AuditEvent"][];
+                        page: number;
+                        pageSize: number;
+                        totalCount: number;
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
                 };
             };
             /** @description Internal server error */
