@@ -25,5 +25,6 @@ export function localAdminCredentials(env) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   }
-  return { ...credentials, source: path.relative(root, file) };
+  const relative = path.relative(root, file);
+  return { ...credentials, source: relative.startsWith("..") ? file : relative };
 }

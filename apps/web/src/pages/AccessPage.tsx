@@ -28,6 +28,19 @@ const roles: { value: Role; label: string }[] = [
   { value: "admin", label: "admin — plus users and keys" },
 ];
 
+function RoleSelect({ value, onChange }: { value: Role; onChange: (role: Role) => void }) {
+  return (
+    <Select
+      label="Role"
+      data={roles}
+      value={value}
+      onChange={(selected) => selected && onChange(selected as Role)}
+      allowDeselect={false}
+      w={320}
+    />
+  );
+}
+
 /** Admins: operator accounts and API keys. */
 export function AccessPage() {
   return (
@@ -89,14 +102,7 @@ function ApiKeys() {
           value={name}
           onChange={(event) => setName(event.currentTarget.value)}
         />
-        <Select
-          label="Role"
-          data={roles}
-          value={role}
-          onChange={(value) => value && setRole(value as Role)}
-          allowDeselect={false}
-          w={320}
-        />
+        <RoleSelect value={role} onChange={setRole} />
         <Button type="submit" loading={create.isPending}>
           Create key
         </Button>
@@ -190,14 +196,7 @@ function Users() {
           onChange={(event) => setPassword(event.currentTarget.value)}
           autoComplete="new-password"
         />
-        <Select
-          label="Role"
-          data={roles}
-          value={role}
-          onChange={(value) => value && setRole(value as Role)}
-          allowDeselect={false}
-          w={320}
-        />
+        <RoleSelect value={role} onChange={setRole} />
         <Button type="submit" loading={create.isPending}>
           Create user
         </Button>
