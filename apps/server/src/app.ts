@@ -1,15 +1,20 @@
 import { existsSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   appRouter,
   buildOpenApiDocument,
   type Clock,
+  type AgentCache,
+  createAgentCache,
   createContextFactory,
   createLoginLimiter,
+  createReportBatcher,
   createRolloutEvents,
   type LoginLimiter,
   successStatusByPath,
+  systemClock,
 } from "@signalbeam/api";
 import { type Database, type Kysely, sql } from "@signalbeam/db";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
@@ -18,6 +23,7 @@ import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import { apiDocsRouter } from "./apiDocs";
+import { desiredStateFastPath } from "./desiredStateFastPath";
 import { bodyDepthLimit, bodyErrors, emptyBodyAsJson } from "./restBridge";
 import { securityHeaders } from "./securityHeaders";
 
@@ -33,6 +39,14 @@ export interface AppDependencies {
   /** Express "trust proxy" (see SIGNALBEAM_TRUST_PROXY); off by default. */
   trustProxy?: string | false;
   loginLimiter?: LoginLimiter;
+  agentCache?: AgentCache;
+}
+
+export interface HttpApp {
+  /** The node:http request listener: the agent poll's fast path, then Express for everything else. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  express: Express;
+  agentCache: AgentCache;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,7 +54,7 @@ const defaultWebDir = path.resolve(here, "../../web/dist");
 const placeholderDir = path.resolve(here, "../public");
 
 /** The HTTP surface: /trpc and /api share one router, context and error mapping. */
-export function createApp(deps: AppDependencies): Express {
+export function createApp(deps: AppDependencies): HttpApp {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -48,12 +62,15 @@ export function createApp(deps: AppDependencies): Express {
   app.use(securityHeaders());
 
   const events = createRolloutEvents();
+  const agentCache = deps.agentCache ?? createAgentCache();
   const createContext = createContextFactory({
     db: deps.db,
     log: deps.log,
     clock: deps.clock,
     events,
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(),
+    agentCache,
+    reportBatcher: createReportBatcher({ db: deps.db, clock: deps.clock ?? systemClock }),
   });
 
   app.use(
@@ -117,5 +134,15 @@ export function createApp(deps: AppDependencies): Express {
   // Client-side routes (/rollouts/:id, …) all load the dashboard's index.html.
   app.get(/^\/(?!api\/|trpc\/).*/, (_req, res) => res.sendFile(path.join(webDir, "index.html")));
 
-  return app;
+  const fastPath = desiredStateFastPath({ createContext, cache: agentCache, apiBase: "/api" });
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    fastPath(req, res).then(
+      (answered) => answered || app(req, res),
+      (error: unknown) => {
+        deps.log.error({ err: error }, "agent fast path failed");
+        if (!res.headersSent) app(req, res);
+      },
+    );
+  };
+  return { handler, express: app, agentCache };
 }

@@ -4,6 +4,7 @@ import { bootstrapAdmin, type BootstrapResult, type Clock, type LoginLimiter, sy
 import { type DatabaseHandle, migrateToLatest, openDatabase, seedDemoFleet } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
+import { listenForCacheChanges } from "./cacheListener";
 
 export interface StartOptions {
   port?: number;
@@ -56,7 +57,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       trustProxy: options.trustProxy,
       loginLimiter: options.loginLimiter,
     });
-    server = createServer(app);
+    const stopListening = options.databaseUrl
+      ? await listenForCacheChanges(options.databaseUrl, app.agentCache, log)
+      : async () => {};
+    server = createServer(app.handler);
     // Agents keep connections open between polls; let them.
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -79,6 +83,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           // In-flight requests get a grace period, then go.
           setTimeout(() => running.closeAllConnections(), 5_000).unref();
         });
+        await stopListening();
         await database.close();
       },
     };

@@ -11,10 +11,13 @@ export { bootstrapAdmin, type BootstrapResult, BOOTSTRAP_USERNAME } from "./auth
 export { createLoginLimiter, type LoginLimiter, type LoginLimits } from "./auth/loginLimiter";
 export { parseApiKey } from "./auth/secrets";
 export { SESSION_COOKIE } from "./auth/sessionCookie";
-export { accessByPath } from "./openapi";
+export { accessByPath, openApiPathOf } from "./openapi";
+export { type AgentCache, createAgentCache, etagOf } from "./cache/agentCache";
+export { apply as applyCacheChange, decodeChange as decodeCacheChange, INVALIDATION_CHANNEL } from "./cache/invalidation";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 export { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
 export { deriveRolloutStatus } from "./rollouts/rolloutStatus";
+export { createReportBatcher, type ReportBatcher } from "./rollouts/reportBatcher";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 
 /** Calls procedures in-process with a given context (tests, scripts, the server's own jobs). */

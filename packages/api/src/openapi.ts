@@ -26,6 +26,9 @@ export const accessByPath: ReadonlyMap<string, Access> = new Map(
   Object.entries(procedures).map(([path, procedure]) => [path, procedure._def.meta?.access ?? "public"]),
 );
 
+/** The REST path a procedure is served at (relative to /api), from its meta. */
+export const openApiPathOf = (procedurePath: string): string | undefined => procedures[procedurePath]?._def.meta?.openapi?.path;
+
 const securityOf = (access: Access): Record<string, string[]>[] =>
   access === "public" ? [] : access === "device" ? [{ deviceToken: [] }] : [{ apiKey: [] }, { session: [] }];
 
@@ -66,6 +69,7 @@ export function buildOpenApiDocument(options: { baseUrl: string; version: string
     const roleNote = access === "public" || access === "device" ? "" : `Requires the ${access} role.`;
     if (roleNote) operation.description = [operation.description, roleNote].filter(Boolean).join(" ");
   }
+  describeConditionalPoll(document);
   for (const [procedurePath, status] of successStatusByPath) {
     const meta = procedures[procedurePath]!._def.meta!;
     const operation = document.paths?.[meta.openapi!.path]?.[meta.openapi!.method.toLowerCase() as "post"];
@@ -76,4 +80,33 @@ export function buildOpenApiDocument(options: { baseUrl: string; version: string
     responses[String(status)] = status === 204 ? { description: "No content" } : ok;
   }
   return document;
+}
+
+/**
+ * The agent poll answers with an ETag and honours If-None-Match (see the server's fast path);
+ * the generator cannot know that, so the document says it here.
+ */
+function describeConditionalPoll(document: OpenAPIObject) {
+  const path = openApiPathOf("agent.desiredState");
+  const operation = path ? document.paths?.[path]?.get : undefined;
+  if (!operation) return;
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    {
+      in: "header",
+      name: "If-None-Match",
+      required: false,
+      description: "The ETag of the last answer; if nothing changed since, the answer is 304 with no body",
+      schema: { type: "string" },
+    },
+  ];
+  const responses = operation.responses as Record<string, Record<string, unknown>>;
+  responses["200"] = {
+    ...responses["200"],
+    headers: { ETag: { description: "Identifies this answer; send it back as If-None-Match", schema: { type: "string" } } },
+  };
+  responses["304"] = {
+    description: "Not modified: the desired state is still the one the If-None-Match ETag identifies",
+    headers: { ETag: { schema: { type: "string" } } },
+  };
 }

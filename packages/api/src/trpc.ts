@@ -12,6 +12,8 @@ import { type Clock, type Logger, silentLogger, systemClock } from "./shared/log
 import { readCookie } from "./auth/sessionCookie";
 import type { RolloutEvents } from "./shared/rolloutEvents";
 import { resolvePrincipal } from "./auth/credentials";
+import type { AgentCache } from "./cache/agentCache";
+import type { ReportBatcher } from "./rollouts/reportBatcher";
 import type { LoginLimiter } from "./auth/loginLimiter";
 import { type Access, assertAccess, type DevicePrincipal, type Principal, type UserPrincipal } from "./auth/principal";
 import type { Role } from "./auth/roles";
@@ -36,6 +38,10 @@ export interface Context {
   events?: RolloutEvents;
   http?: HttpExchange;
   loginLimiter?: LoginLimiter;
+  /** Token and desired-state cache for agent traffic; writes that change either invalidate it. */
+  agentCache?: AgentCache;
+  /** Group commit for agent reports (one per server); without it each report is its own transaction. */
+  reportBatcher?: ReportBatcher;
 }
 
 export interface ContextDependencies {
@@ -44,6 +50,8 @@ export interface ContextDependencies {
   log?: Logger;
   events?: RolloutEvents;
   loginLimiter?: LoginLimiter;
+  agentCache?: AgentCache;
+  reportBatcher?: ReportBatcher;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -74,6 +82,7 @@ export function createContextFactory(deps: ContextDependencies) {
         method: req.method ?? "GET",
       },
       clock,
+      deps.agentCache,
     );
     return {
       db: deps.db,
@@ -81,6 +90,8 @@ export function createContextFactory(deps: ContextDependencies) {
       log: deps.log ?? silentLogger,
       events: deps.events,
       loginLimiter: deps.loginLimiter,
+      agentCache: deps.agentCache,
+      reportBatcher: deps.reportBatcher,
       principal,
       http: res && {
         clientAddress: req.ip ?? req.socket?.remoteAddress ?? "unknown",

@@ -63,6 +63,8 @@ export function createAgentApi(options: AgentApiOptions): AgentApi {
     fetch: options.fetch,
   });
   const deviceId = options.deviceId;
+  /** The last full answer and its ETag: the next poll asks "anything new?" with If-None-Match. */
+  let last: { etag: string; state: DesiredState } | undefined;
 
   /** Runs one request; maps transport failures and 5xx to ApiUnavailable, other errors to ApiRejected. */
   async function call<T>(
@@ -84,9 +86,15 @@ export function createAgentApi(options: AgentApiOptions): AgentApi {
   return {
     async desiredState() {
       const { data, error, response } = await call("desired state", (signal) =>
-        client.GET("/devices/{deviceId}/desired-state", { params: { path: { deviceId } }, signal }),
+        client.GET("/devices/{deviceId}/desired-state", {
+          params: { path: { deviceId }, header: last ? { "If-None-Match": last.etag } : {} },
+          signal,
+        }),
       );
+      if (response.status === 304 && last) return last.state;
       if (!data) throw new ApiRejectedError(`desired state: ${messageOf(error, response.status)}`, response.status);
+      const etag = response.headers.get("etag");
+      last = etag ? { etag, state: data } : undefined;
       return data;
     },
 

@@ -2204,7 +2204,10 @@ export interface operations {
     "agent-desiredState": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the last answer; if nothing changed since, the answer is 304 with no body */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Device id, e.g. device-001 */
                 deviceId: string;
@@ -2216,11 +2219,21 @@ export interface operations {
             /** @description Successful response */
             200: {
                 headers: {
+                    /** @description Identifies this answer; send it back as If-None-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DesiredState"];
                 };
+            };
+            /** @description Not modified: the desired state is still the one the If-None-Match ETag identifies */
+            304: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input data */
             400: {

@@ -42,7 +42,7 @@ export const agentRouter = {
     .output(deviceRolloutStatusSchema)
     .mutation(async ({ ctx, input }) => {
       assertActsFor(ctx.principal, input.deviceId);
-      const row = await reportDeviceStatus(ctx, input);
+      const row = ctx.reportBatcher ? await ctx.reportBatcher.submit(input) : await reportDeviceStatus(ctx, input);
       ctx.events?.changed(input.rolloutId);
       return {
         rolloutId: row.rollout_id,

@@ -1,4 +1,5 @@
 import type { Database, Kysely } from "@signalbeam/db";
+import type { AgentCache } from "../cache/agentCache";
 import type { Clock } from "../shared/logger";
 import type { Principal } from "./principal";
 import { credentialKind, digestsEqual, parseApiKey, sha256Hex } from "./secrets";
@@ -26,14 +27,19 @@ const rejected = (reason: string, code: "UNAUTHORIZED" | "FORBIDDEN" = "UNAUTHOR
  * send cookies); a cookie-authenticated write must carry the session's CSRF token in
  * `X-CSRF-Token`, which a cross-site page can neither read nor send.
  */
-export async function resolvePrincipal(db: Kysely<Database>, credentials: RequestCredentials, clock: Clock): Promise<Principal> {
+export async function resolvePrincipal(
+  db: Kysely<Database>,
+  credentials: RequestCredentials,
+  clock: Clock,
+  cache?: AgentCache,
+): Promise<Principal> {
   const { authorization, sessionCookie } = credentials;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) return rejected("Authorization header must be 'Bearer <token>'");
     const token = match[1]!;
     const kind = credentialKind(token);
-    if (kind === "device") return resolveDeviceToken(db, token);
+    if (kind === "device") return resolveDeviceToken(db, token, cache);
     if (kind === "apiKey") return resolveApiKey(db, token, clock);
     return rejected("unrecognised token: expected a device token (sbd_…) or an API key (sbk_…)");
   }
@@ -41,12 +47,18 @@ export async function resolvePrincipal(db: Kysely<Database>, credentials: Reques
   return { kind: "anonymous" };
 }
 
-async function resolveDeviceToken(db: Kysely<Database>, token: string): Promise<Principal> {
+async function resolveDeviceToken(db: Kysely<Database>, token: string, cache: AgentCache | undefined): Promise<Principal> {
   const digest = sha256Hex(token);
+  // Agents poll every few seconds: a token seen before is answered from memory (rotation and
+  // revocation invalidate it; see AgentCache).
+  const cached = cache?.deviceForToken(digest);
+  if (cached) return { kind: "device", deviceId: cached };
+  const generation = cache?.generation() ?? 0;
   // Looked up by digest: the index comparison sees hashes, so its timing says nothing about the
   // token. The explicit constant-time check keeps that true whatever the lookup becomes.
   const device = await db.selectFrom("devices").select(["id", "token_hash"]).where("token_hash", "=", digest).executeTakeFirst();
   if (!device?.token_hash || !digestsEqual(device.token_hash, digest)) return rejected("invalid or revoked device token");
+  cache?.rememberToken(digest, device.id, generation);
   return { kind: "device", deviceId: device.id };
 }
 

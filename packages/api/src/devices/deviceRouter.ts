@@ -17,6 +17,7 @@ import {
 } from "./deviceSchemas";
 import { generateDeviceToken, sha256Hex } from "../auth/secrets";
 import { actorOf, recordAudit } from "../audit/auditLog";
+import { announce, apply } from "../cache/invalidation";
 import { z } from "zod";
 
 const tags = ["devices"];
@@ -95,8 +96,10 @@ export const deviceRouter = {
           { action: "device.token_rotated", target: { type: "device", id: updated.id } },
           now,
         );
+        await announce(tx, { kind: "credentials", devices: [updated.id] });
         return updated.id;
       });
+      apply(ctx.agentCache, { kind: "credentials", devices: [deviceId] });
       return { deviceId, token };
     }),
 
@@ -130,7 +133,9 @@ export const deviceRouter = {
           { action: "device.token_revoked", target: { type: "device", id: device.id } },
           now,
         );
+        await announce(tx, { kind: "credentials", devices: [device.id] });
       });
+      apply(ctx.agentCache, { kind: "credentials", devices: [input.deviceId] });
     }),
 
   byId: viewerProcedure

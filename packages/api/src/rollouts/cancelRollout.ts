@@ -1,6 +1,7 @@
 import type { DeviceRolloutState } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
 import { actorOf, recordAudit } from "../audit/auditLog";
+import { announce, apply, type CacheChange } from "../cache/invalidation";
 import type { Context } from "../trpc";
 import { DomainError } from "../shared/errors";
 import { inTransaction } from "../shared/transaction";
@@ -13,11 +14,15 @@ import { moveCounts } from "./rolloutStatus";
  * poll; a device caught mid-update keeps its desired state and its late report gets 409.
  * Cancelling a cancelled rollout is a no-op; a completed or failed one has nothing to cancel.
  */
-export async function cancelRollout(ctx: Pick<Context, "db" | "clock" | "principal">, rolloutId: string): Promise<void> {
+export async function cancelRollout(
+  ctx: Pick<Context, "db" | "clock" | "principal" | "agentCache">,
+  rolloutId: string,
+): Promise<void> {
   const now = ctx.clock();
+  let change: CacheChange | undefined;
   await inTransaction(ctx.db, async (tx) => {
     // Lock order: desired states before the rollout row (see takeOverDevices).
-    await sql`
+    const pointing = await sql<{ device_id: string }>`
       SELECT device_id FROM device_desired_states WHERE rollout_id = ${rolloutId} ORDER BY device_id FOR UPDATE
     `.execute(tx);
     const rollout = await lockRollout(tx, rolloutId);
@@ -51,6 +56,9 @@ export async function cancelRollout(ctx: Pick<Context, "db" | "clock" | "princip
       countsOf(rollout),
     );
     await saveRolloutCounts(tx, rollout, counts, now, now);
+    // Devices that had not started got their previous desired state back.
+    change = { kind: "desired", devices: pointing.rows.map((row) => row.device_id) };
+    await announce(tx, change);
     await recordAudit(
       tx,
       actorOf(ctx.principal),
@@ -62,4 +70,5 @@ export async function cancelRollout(ctx: Pick<Context, "db" | "clock" | "princip
       now,
     );
   });
+  if (change) apply(ctx.agentCache, change);
 }

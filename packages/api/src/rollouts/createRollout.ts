@@ -3,6 +3,7 @@ import type { Rollout } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
 import type { z } from "zod";
 import { actorOf, recordAudit } from "../audit/auditLog";
+import { announce, apply, type CacheChange } from "../cache/invalidation";
 import type { Context } from "../trpc";
 import { inTransaction } from "../shared/transaction";
 import { assertBundleVersion, resolveTargetDevices } from "./resolveTargets";
@@ -15,11 +16,12 @@ import { lockDesiredStates, takeOverDevices } from "./takeOverDevices";
  * older rollouts). A rejected request writes nothing.
  */
 export async function createRollout(
-  ctx: Pick<Context, "db" | "clock" | "principal">,
+  ctx: Pick<Context, "db" | "clock" | "principal" | "agentCache">,
   input: z.infer<typeof createRolloutInput>,
 ): Promise<Rollout> {
   const now = ctx.clock();
-  return inTransaction(ctx.db, async (tx) => {
+  let change: CacheChange | undefined;
+  const rollout = await inTransaction(ctx.db, async (tx) => {
     await assertBundleVersion(tx, input.bundleId, input.version);
     const { targetIds, deviceIds } = await resolveTargetDevices(tx, input);
     await lockDesiredStates(tx, deviceIds);
@@ -50,6 +52,8 @@ export async function createRollout(
       SELECT ${rolloutId}, device_id, 'pending', 1, ${now} FROM unnest(${deviceIds}::text[]) AS t(device_id)
     `.execute(tx);
     await takeOverDevices(tx, { rolloutId, bundleId: input.bundleId, version: input.version, deviceIds, now });
+    change = { kind: "desired", devices: deviceIds };
+    await announce(tx, change);
     await recordAudit(
       tx,
       actorOf(ctx.principal),
@@ -69,4 +73,6 @@ export async function createRollout(
     );
     return rollout;
   });
+  if (change) apply(ctx.agentCache, change);
+  return rollout;
 }

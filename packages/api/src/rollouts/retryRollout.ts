@@ -1,5 +1,6 @@
 import type { Database, Rollout, Transaction } from "@signalbeam/db";
 import { actorOf, recordAudit } from "../audit/auditLog";
+import { announce, apply, type CacheChange } from "../cache/invalidation";
 import type { Context } from "../trpc";
 import { DomainError } from "../shared/errors";
 import { inTransaction } from "../shared/transaction";
@@ -22,9 +23,13 @@ const failedDevices = async (tx: Transaction<Database>, rolloutId: string) =>
  * Failed devices → pending (attempt + 1) and their desired state points here again; the rollout
  * becomes active and its completedAt is cleared. 409 when nothing failed or it was cancelled.
  */
-export async function retryRollout(ctx: Pick<Context, "db" | "clock" | "principal">, rolloutId: string): Promise<Rollout> {
+export async function retryRollout(
+  ctx: Pick<Context, "db" | "clock" | "principal" | "agentCache">,
+  rolloutId: string,
+): Promise<Rollout> {
   const now = ctx.clock();
-  return inTransaction(ctx.db, async (tx) => {
+  let change: CacheChange | undefined;
+  const saved = await inTransaction(ctx.db, async (tx) => {
     // Lock order: desired states before rollout rows; re-read the failed set once locked.
     const seen = await failedDevices(tx, rolloutId);
     await lockDesiredStates(tx, seen);
@@ -57,6 +62,8 @@ export async function retryRollout(ctx: Pick<Context, "db" | "clock" | "principa
       .execute();
     const saved = await saveRolloutCounts(tx, rollout, moveCounts(countsOf(rollout), "failed", "pending", failed.length), now);
     await takeOverDevices(tx, { rolloutId, bundleId: rollout.bundle_id, version: rollout.version, deviceIds: failed, now });
+    change = { kind: "desired", devices: failed };
+    await announce(tx, change);
     await recordAudit(
       tx,
       actorOf(ctx.principal),
@@ -65,4 +72,6 @@ export async function retryRollout(ctx: Pick<Context, "db" | "clock" | "principa
     );
     return saved;
   });
+  if (change) apply(ctx.agentCache, change);
+  return saved;
 }

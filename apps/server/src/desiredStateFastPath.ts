@@ -1,0 +1,73 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type AgentCache, type Context, createCaller, etagOf, openApiPathOf } from "@signalbeam/api";
+
+/**
+ * The agent poll, `GET /api/devices/{deviceId}/desired-state`, answered before Express sees it.
+ * Polls are nearly all of a fleet's traffic and nearly all find nothing changed, and Express plus
+ * the REST bridge cost several times what the answer itself does (see the README's performance
+ * section). This is not a second implementation: the route comes from the procedure's meta, the
+ * answer from calling the procedure itself (`agent.desiredState`, with its input and output
+ * schemas), kept in the agent cache until a write invalidates it. It adds what the contract
+ * extends it with — an ETag, and 304 Not Modified for an `If-None-Match` that still matches.
+ * Anything it does not answer with a 200 or 304 (no or bad credential, another device's id,
+ * unknown device, odd query) goes to Express unchanged, so errors are exactly the REST path's.
+ */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export interface FastPathDependencies {
+  createContext: (options: { req: IncomingMessage; res: ServerResponse }) => Promise<Context>;
+  cache: AgentCache;
+  /** Where the REST API is mounted. */
+  apiBase: string;
+}
+
+const matchesEtag = (header: string | undefined, etag: string) =>
+  header !== undefined && header.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === etag);
+
+export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
+  const template = openApiPathOf("agent.desiredState");
+  if (!template) throw new Error("agent.desiredState has no REST path");
+  const [before, after] = (deps.apiBase + template).split("{deviceId}") as [string, string];
+
+  return async (req, res) => {
+    const url = req.url ?? "";
+    if (req.method !== "GET" || !url.startsWith(before) || !url.endsWith(after)) return false;
+    const encoded = url.slice(before.length, url.length - after.length);
+    if (encoded.length === 0 || encoded.includes("/") || encoded.includes("?")) return false;
+    let deviceId: string;
+    try {
+      deviceId = decodeURIComponent(encoded);
+    } catch {
+      return false;
+    }
+
+    const ctx = await deps.createContext({ req, res });
+    if (ctx.principal.kind !== "device" || ctx.principal.deviceId !== deviceId) return false;
+    let entry = deps.cache.desiredState(deviceId);
+    if (!entry) {
+      const generation = deps.cache.generation();
+      let answer: unknown;
+      try {
+        answer = await createCaller(ctx).agent.desiredState({ deviceId });
+      } catch {
+        return false; // Express answers it, with the REST path's error body
+      }
+      const body = JSON.stringify(answer);
+      entry = { body, etag: etagOf(body) };
+      deps.cache.rememberDesiredState(deviceId, entry, generation);
+    }
+
+    // Revalidate every time: the ETag is the agent's cheap way to ask "anything new?".
+    res.setHeader("cache-control", "no-cache");
+    res.setHeader("etag", entry.etag);
+    if (matchesEtag(req.headers["if-none-match"], entry.etag)) {
+      res.statusCode = 304;
+      res.end();
+    } else {
+      res.statusCode = 200;
+      res.setHeader("content-type", "application/json");
+      res.end(entry.body);
+    }
+    return true;
+  };
+}

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../src/server";
+import { testDatabases } from "./support/databases";
+import { createBundleWithVersions, createFleet } from "./support/fleet";
+import { type RestClient, restClient } from "./support/http";
+
+/** Conditional polls (ETag / If-None-Match) and the caches behind them, kept right by every write. */
+describe.each(testDatabases)("agent polls on $name", (database) => {
+  let server: RunningServer;
+  let api: RestClient;
+  let drop: () => Promise<void>;
+  let url: string | undefined;
+
+  beforeAll(async () => {
+    const created = await database.create();
+    drop = created.drop;
+    url = created.url;
+    server = await startServer({ databaseUrl: created.url, dataDir: created.dataDir, demo: false });
+    api = restClient(server.url, server.bootstrap!.generatedToken);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await drop?.();
+  });
+
+  const poll = (deviceId: string, token: string, etag?: string) =>
+    api.request("GET", `/devices/${deviceId}/desired-state`, { token, headers: etag ? { "if-none-match": etag } : {} });
+
+  it("answers with an ETag, then 304 without a body while nothing changes", async () => {
+    const { ids, tokens } = await createFleet(api, `etag-${database.name}`, 1);
+    const device = ids[0]!;
+    const first = await poll(device, tokens.get(device)!);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ deviceId: device, rolloutId: null, containers: [] });
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(first.headers.get("content-type")).toContain("application/json");
+
+    const again = await poll(device, tokens.get(device)!, etag);
+    expect(again.status).toBe(304);
+    expect(again.body).toBeUndefined();
+    expect(again.headers.get("etag")).toBe(etag);
+    // A stale or foreign ETag gets the full answer.
+    expect((await poll(device, tokens.get(device)!, '"something-else"')).status).toBe(200);
+    expect((await poll(device, tokens.get(device)!, `W/${etag}`)).status).toBe(304);
+  });
+
+  it("changes the answer at once when a rollout, a retry or a cancel changes the desired state", async () => {
+    const { ids, tokens } = await createFleet(api, `change-${database.name}`, 2);
+    const [a, b] = ids as [string, string];
+    const bundleId = await createBundleWithVersions(api, `change-${database.name}`, ["1.0.0", "2.0.0"]);
+    const before = await poll(a, tokens.get(a)!);
+    const etag0 = before.headers.get("etag")!;
+
+    const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [a, b] })).body
+      .rolloutId;
+    const assigned = await poll(a, tokens.get(a)!, etag0);
+    expect(assigned.status).toBe(200);
+    expect(assigned.body).toMatchObject({ rolloutId, version: "1.0.0", attempt: 1 });
+    const etag1 = assigned.headers.get("etag")!;
+    expect((await poll(a, tokens.get(a)!, etag1)).status).toBe(304);
+
+    await api.put(`/rollouts/${rolloutId}/status`, { deviceId: a, status: "updating" }, tokens.get(a));
+    await api.put(`/rollouts/${rolloutId}/status`, { deviceId: a, status: "failed", errorMessage: "x" }, tokens.get(a));
+    expect((await poll(a, tokens.get(a)!, etag1)).status).toBe(304); // a report changes nothing the agent reads
+    await api.post(`/rollouts/${rolloutId}/retry`);
+    const retried = await poll(a, tokens.get(a)!, etag1);
+    expect(retried.status).toBe(200);
+    expect(retried.body.attempt).toBe(2);
+
+    const etagB = (await poll(b, tokens.get(b)!)).headers.get("etag")!;
+    await api.post(`/rollouts/${rolloutId}/cancel`);
+    const restored = await poll(b, tokens.get(b)!, etagB);
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ rolloutId: null, version: null });
+  });
+
+  it("stops accepting a cached token the moment it is rotated or revoked", async () => {
+    const { ids, tokens } = await createFleet(api, `cachedtoken-${database.name}`, 1);
+    const device = ids[0]!;
+    expect((await poll(device, tokens.get(device)!)).status).toBe(200); // now cached
+    const rotated = (await api.post(`/devices/${device}/token`)).body.token;
+    expect((await poll(device, tokens.get(device)!)).status).toBe(401);
+    expect((await poll(device, rotated)).status).toBe(200);
+    await api.delete(`/devices/${device}/token`);
+    expect((await poll(device, rotated)).status).toBe(401);
+  });
+
+  it("answers errors exactly as the REST path does", async () => {
+    const { ids, tokens } = await createFleet(api, `errors-${database.name}`, 2);
+    const [a, b] = ids as [string, string];
+    const foreign = await poll(a, tokens.get(b)!);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining(b) });
+    const withQuery = await api.request("GET", `/devices/${a}/desired-state?extra=1`, { token: tokens.get(a) });
+    expect(withQuery.status).toBe(400);
+    expect(withQuery.body.message).toContain("extra");
+    expect((await api.request("GET", `/devices/${a}/desired-state`, { token: null })).status).toBe(401);
+  });
+
+  it.runIf(database.name === "postgres")("keeps a second replica's cache right through NOTIFY", async () => {
+    const replica = await startServer({ databaseUrl: url, demo: false });
+    try {
+      const { ids, tokens } = await createFleet(api, `replica-${database.name}`, 1);
+      const device = ids[0]!;
+      const onReplica = restClient(replica.url);
+      const viaReplica = (token: string, etag?: string) =>
+        onReplica.request("GET", `/devices/${device}/desired-state`, { token, headers: etag ? { "if-none-match": etag } : {} });
+      const etag = (await viaReplica(tokens.get(device)!)).headers.get("etag")!;
+      expect((await viaReplica(tokens.get(device)!, etag)).status).toBe(304); // cached on the replica
+
+      const bundleId = await createBundleWithVersions(api, `replica-${database.name}`, ["1.0.0"]);
+      await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [device] }); // on the first server
+      const changed = async () => (await viaReplica(tokens.get(device)!, etag)).status === 200;
+      await expect.poll(changed, { timeout: 3_000, interval: 20 }).toBe(true);
+
+      const rotated = (await api.post(`/devices/${device}/token`)).body.token;
+      await expect.poll(async () => (await viaReplica(tokens.get(device)!)).status, { timeout: 3_000, interval: 20 }).toBe(401);
+      expect((await viaReplica(rotated)).status).toBe(200);
+    } finally {
+      await replica.close();
+    }
+  });
+});

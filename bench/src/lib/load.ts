@@ -1,0 +1,68 @@
+import autocannon from "autocannon";
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  method?: "GET" | "PUT" | "POST";
+  /** Called for every request: rotate paths, headers and bodies across many devices. */
+  next?: () => { path: string; headers?: Record<string, string>; body?: string };
+  headers?: Record<string, string>;
+}
+
+/** An autocannon run; figures are whole-run averages (req/s) and latency percentiles. */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: options.durationSeconds,
+        method: options.method ?? "GET",
+        headers: options.headers,
+        ...(options.next
+          ? {
+              requests: [
+                {
+                  setupRequest: (request: Record<string, unknown>) => {
+                    const next = options.next!();
+                    return {
+                      ...request,
+                      path: next.path,
+                      headers: { ...(request.headers as object), ...next.headers },
+                      ...(next.body !== undefined ? { body: next.body } : {}),
+                    };
+                  },
+                },
+              ],
+            }
+          : {}),
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const statusCodes: Record<string, number> = {};
+        for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count.count;
+        resolve({
+          requestsPerSecond: result.requests.average,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          requests: result.requests.total,
+          non2xx: result.non2xx,
+          errors: result.errors,
+          statusCodes,
+        });
+      },
+    );
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}

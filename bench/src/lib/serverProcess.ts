@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { readProcessStats } from "./processStats";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const BENCH_ADMIN_TOKEN = "sbk_be7c4000000a_benchmark-admin-key-0001";
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  stats(): ReturnType<typeof readProcessStats>;
+  stop(): Promise<void>;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`server at ${url} did not become healthy`);
+}
+
+/** The real server, as `npm run serve` starts it, in its own process (so its CPU and memory are its own). */
+export async function startServerProcess(options: {
+  databaseUrl?: string;
+  dataDir?: string;
+  port: number;
+}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: String(options.port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SIGNALBEAM_DEMO: "off",
+      SIGNALBEAM_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+      SIGNALBEAM_ADMIN_PASSWORD: "benchmark-admin-password",
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { SIGNALBEAM_DATA_DIR: options.dataDir ?? "memory://" }),
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitHealthy(url, child);
+  return {
+    url,
+    pid: child.pid!,
+    stats: () => readProcessStats(child.pid!),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}

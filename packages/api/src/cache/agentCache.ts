@@ -1,0 +1,82 @@
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+
+/**
+ * What agent traffic reads over and over, kept in memory: which device a token digest belongs to,
+ * and each device's desired-state answer with its ETag. Polls are most of a fleet's requests and
+ * nearly all of them find nothing changed, so this is what makes a poll cheap.
+ *
+ * Correctness rests on invalidation, never on expiry: every write that changes a desired state or
+ * a credential calls `desiredStatesChanged` / `credentialsChanged` after its commit (and other
+ * replicas hear of it through PostgreSQL NOTIFY). A read that overlaps an invalidation does not
+ * store its answer (the generation check), so a stale answer can never outlive the change.
+ */
+export interface DesiredStateEntry {
+  body: string;
+  etag: string;
+}
+
+export interface AgentCache {
+  deviceForToken(digest: string): string | undefined;
+  /** Generations: take one before a database read, hand it back when storing what the read found. */
+  generation(): number;
+  rememberToken(digest: string, deviceId: string, readAtGeneration: number): void;
+  desiredState(deviceId: string): DesiredStateEntry | undefined;
+  rememberDesiredState(deviceId: string, entry: DesiredStateEntry, readAtGeneration: number): void;
+  desiredStatesChanged(deviceIds: readonly string[] | "all"): void;
+  credentialsChanged(deviceIds: readonly string[] | "all"): void;
+  stats(): { tokens: number; desiredStates: number };
+}
+
+/** A strong ETag over the exact bytes of an answer. */
+export const etagOf = (body: string) => `"${createHash("sha1").update(body).digest("base64url")}"`;
+
+export interface AgentCacheLimits {
+  /** Most devices whose answers are kept (least recently polled go first). */
+  maxDevices: number;
+}
+
+export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_000 }): AgentCache {
+  const deviceByDigest = new LRUCache<string, string>({
+    max: limits.maxDevices,
+    dispose: (deviceId, digest) => {
+      if (digestByDevice.get(deviceId) === digest) digestByDevice.delete(deviceId);
+    },
+  });
+  const digestByDevice = new Map<string, string>();
+  const desired = new LRUCache<string, DesiredStateEntry>({ max: limits.maxDevices });
+  let generation = 0;
+
+  return {
+    deviceForToken: (digest) => deviceByDigest.get(digest),
+    rememberToken(digest, deviceId, readAtGeneration) {
+      if (readAtGeneration !== generation) return;
+      deviceByDigest.set(digest, deviceId);
+      digestByDevice.set(deviceId, digest);
+    },
+    desiredState: (deviceId) => desired.get(deviceId),
+    generation: () => generation,
+    rememberDesiredState(deviceId, entry, readAtGeneration) {
+      if (readAtGeneration === generation) desired.set(deviceId, entry);
+    },
+    desiredStatesChanged(deviceIds) {
+      generation++;
+      if (deviceIds === "all") desired.clear();
+      else for (const deviceId of deviceIds) desired.delete(deviceId);
+    },
+    credentialsChanged(deviceIds) {
+      generation++;
+      if (deviceIds === "all") {
+        deviceByDigest.clear();
+        digestByDevice.clear();
+        return;
+      }
+      for (const deviceId of deviceIds) {
+        const digest = digestByDevice.get(deviceId);
+        if (digest) deviceByDigest.delete(digest);
+        digestByDevice.delete(deviceId);
+      }
+    },
+    stats: () => ({ tokens: deviceByDigest.size, desiredStates: desired.size }),
+  };
+}

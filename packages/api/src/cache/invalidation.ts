@@ -1,0 +1,47 @@
+import { type Database, sql, type Transaction } from "@signalbeam/db";
+import type { AgentCache } from "./agentCache";
+
+/**
+ * Telling caches that desired states or credentials changed: `announce` inside the writing
+ * transaction (a PostgreSQL NOTIFY, delivered to other replicas only if the transaction commits),
+ * `apply` on this process's own cache once it has committed.
+ */
+export const INVALIDATION_CHANNEL = "signalbeam_agent_cache";
+
+/** NOTIFY payloads are limited to 8000 bytes; a larger change invalidates everything. */
+const MAX_LISTED_DEVICES = 200;
+
+export interface CacheChange {
+  kind: "desired" | "credentials";
+  devices: readonly string[] | "all";
+}
+
+export function encodeChange(change: CacheChange): string {
+  const devices = change.devices === "all" || change.devices.length > MAX_LISTED_DEVICES ? "all" : change.devices;
+  return JSON.stringify({ kind: change.kind, devices });
+}
+
+export function decodeChange(payload: string): CacheChange | undefined {
+  try {
+    const parsed = JSON.parse(payload) as CacheChange;
+    if (
+      (parsed.kind === "desired" || parsed.kind === "credentials") &&
+      (parsed.devices === "all" || Array.isArray(parsed.devices))
+    )
+      return parsed;
+  } catch {
+    // a payload from something else on the channel: ignore it
+  }
+  return undefined;
+}
+
+export async function announce(tx: Transaction<Database>, change: CacheChange): Promise<void> {
+  if (change.devices !== "all" && change.devices.length === 0) return;
+  await sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${encodeChange(change)})`.execute(tx);
+}
+
+export function apply(cache: AgentCache | undefined, change: CacheChange): void {
+  if (!cache) return;
+  if (change.kind === "desired") cache.desiredStatesChanged(change.devices);
+  else cache.credentialsChanged(change.devices);
+}
