@@ -6,9 +6,14 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { agentPolls } from "./figures/b1Poll";
+import { statusReports } from "./figures/b2Reports";
+import { bulkWrites } from "./figures/b3Bulk";
+import { flatReads } from "./figures/b4Reads";
+import { endToEnd } from "./figures/b5Fleet";
+import { dashboard } from "./figures/b6Dashboard";
 import { freshDatabase } from "./lib/database";
 import { BENCH_BUNDLE_ID, seedBundle, seedDevices, seedGroup } from "./lib/seed";
-import { BENCH_ADMIN_TOKEN, root, startServerProcess } from "./lib/serverProcess";
+import { BENCH_ADMIN_PASSWORD, BENCH_ADMIN_TOKEN, root, startServerProcess } from "./lib/serverProcess";
 import { printTable } from "./lib/table";
 import type { BenchContext, Figure } from "./types";
 
@@ -49,16 +54,24 @@ try {
     bundleId: BENCH_BUNDLE_ID,
   };
   try {
-    // Every device gets a desired state with containers: a rollout of the whole fleet.
-    const response = await fetch(`${server.url}/api/rollouts`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${context.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ bundleId: context.bundleId, version: "1.1.0", targetType: "group", groupIds: [groupId] }),
-    });
-    if (response.status !== 201) throw new Error(`rollout for B1: ${response.status} ${await response.text()}`);
+    // B3 first: it leaves the whole fleet in an active rollout, which B1 polls and B2 reports to.
+    const bulk = await bulkWrites(context);
+    if (wanted("B3")) figures.push(...bulk.figures);
     if (wanted("B1")) figures.push(...(await agentPolls(context)));
+    if (wanted("B2")) figures.push(...(await statusReports(context, bulk.activeRolloutId)));
+    if (wanted("B6")) figures.push(...(await dashboard(context, bulk.activeRolloutId, BENCH_ADMIN_PASSWORD)));
+    if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId)));
   } finally {
     await server.stop();
+  }
+  if (wanted("B5")) {
+    // A fresh server process, so its peak memory is this run's alone.
+    const fresh = await startServerProcess({ databaseUrl: database.url, port: Number(values.port) });
+    try {
+      figures.push(...(await endToEnd({ ...context, server: fresh }, fresh)));
+    } finally {
+      await fresh.stop();
+    }
   }
 } finally {
   await database.drop();

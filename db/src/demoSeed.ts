@@ -238,6 +238,7 @@ export async function seedDemoFleet(db: Kysely<Database>, now: Date = new Date()
         return {
           rollout_id: rolloutId,
           device_id: deviceId,
+          device_name: devices.find((device) => device.id === deviceId)!.name,
           status: outcome.status,
           attempt: 1,
           started_at: startedAt,

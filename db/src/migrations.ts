@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from "kysely";
 import * as initial from "../migrations/2026-11-26_0001_initial";
 import * as access from "../migrations/2026-11-26_0002_access";
+import * as statusDeviceNames from "../migrations/2026-11-27_0003_status_device_names";
 
 /**
  * Migrations are listed here rather than discovered on disk so that they run the same from
@@ -9,6 +10,7 @@ import * as access from "../migrations/2026-11-26_0002_access";
 const migrations: Record<string, Migration> = {
   "2026-11-26_0001_initial": initial,
   "2026-11-26_0002_access": access,
+  "2026-11-27_0003_status_device_names": statusDeviceNames,
 };
 
 const staticProvider: MigrationProvider = {

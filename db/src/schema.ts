@@ -81,6 +81,8 @@ export interface RolloutsTable {
 export interface RolloutStatusesTable {
   rollout_id: string;
   device_id: string;
+  /** Copied from the device at rollout creation (names are fixed at registration), for sorted pages. */
+  device_name: string;
   status: DeviceRolloutState;
   attempt: number;
   started_at: Timestamp | null;

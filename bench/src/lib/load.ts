@@ -34,7 +34,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           ? {
               requests: [
                 {
-                  setupRequest: (request: Record<string, unknown>) => {
+                  setupRequest: (request: autocannon.Request) => {
                     const next = options.next!();
                     return {
                       ...request,
@@ -47,11 +47,11 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
               ],
             }
           : {}),
-      },
+      } as autocannon.Options,
       (error, result) => {
         if (error) return reject(error);
         const statusCodes: Record<string, number> = {};
-        for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count.count;
+        for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count.count ?? 0;
         resolve({
           requestsPerSecond: result.requests.average,
           p50Ms: result.latency.p50,

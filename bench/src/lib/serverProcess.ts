@@ -5,6 +5,7 @@ import { readProcessStats } from "./processStats";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BENCH_ADMIN_TOKEN = "sbk_be7c4000000a_benchmark-admin-key-0001";
+export const BENCH_ADMIN_PASSWORD = "benchmark-admin-password";
 
 export interface ServerProcess {
   url: string;
@@ -42,7 +43,7 @@ export async function startServerProcess(options: {
       LOG_LEVEL: "warn",
       SIGNALBEAM_DEMO: "off",
       SIGNALBEAM_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-      SIGNALBEAM_ADMIN_PASSWORD: "benchmark-admin-password",
+      SIGNALBEAM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { SIGNALBEAM_DATA_DIR: options.dataDir ?? "memory://" }),
     },
     stdio: ["ignore", "ignore", "inherit"],

@@ -48,8 +48,9 @@ export async function createRollout(
       .returningAll()
       .executeTakeFirstOrThrow();
     await sql`
-      INSERT INTO rollout_statuses (rollout_id, device_id, status, attempt, updated_at)
-      SELECT ${rolloutId}, device_id, 'pending', 1, ${now} FROM unnest(${deviceIds}::text[]) AS t(device_id)
+      INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at)
+      SELECT ${rolloutId}, d.id, d.name, 'pending', 1, ${now}
+      FROM unnest(${deviceIds}::text[]) AS t(device_id) JOIN devices d ON d.id = t.device_id
     `.execute(tx);
     await takeOverDevices(tx, { rolloutId, bundleId: input.bundleId, version: input.version, deviceIds, now });
     change = { kind: "desired", devices: deviceIds };

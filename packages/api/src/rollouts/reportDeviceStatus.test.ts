@@ -6,6 +6,7 @@ const now = new Date("2026-11-26T12:00:00Z");
 const row = (deviceId: string, status: DeviceRolloutState): RolloutStatusRow => ({
   rollout_id: "r1",
   device_id: deviceId,
+  device_name: `Device ${deviceId}`,
   status,
   attempt: 1,
   started_at: null,

@@ -92,7 +92,7 @@ export async function listRollouts(
 
 const sortColumns: Record<string, string> = {
   deviceId: "rs.device_id",
-  deviceName: "d.name",
+  deviceName: "rs.device_name",
   status: "rs.status",
   startedAt: "rs.started_at",
   completedAt: "rs.completed_at",
@@ -120,12 +120,11 @@ export async function listRolloutDevices(
   const key = (sort ?? "deviceName").replace(/^-/, "");
   const direction = sort?.startsWith("-") ? "DESC" : "ASC";
   // The column comes from a fixed table above, never from the request text.
-  const column = sortColumns[key] ?? "d.name";
+  const column = sortColumns[key] ?? "rs.device_name";
   const statusFilter = status ? sql`AND rs.status = ${status}` : sql``;
   const result = await sql<RolloutDeviceRow>`
-    SELECT rs.device_id, d.name AS device_name, rs.status, rs.started_at, rs.completed_at, rs.error_message, rs.attempt
+    SELECT rs.device_id, rs.device_name, rs.status, rs.started_at, rs.completed_at, rs.error_message, rs.attempt
     FROM rollout_statuses rs
-    JOIN devices d ON d.id = rs.device_id
     WHERE rs.rollout_id = ${rolloutId} ${statusFilter}
     ORDER BY ${sql.raw(column)} ${sql.raw(direction)} NULLS LAST, rs.device_id ${sql.raw(direction)}
     LIMIT ${page.pageSize} OFFSET ${pageOffset(page)}

@@ -1,0 +1,86 @@
+import { sql } from "@signalbeam/db";
+import { operatorApi } from "../lib/api";
+import { runLoad } from "../lib/load";
+import { seedGroup } from "../lib/seed";
+import type { BenchContext, Figure } from "../types";
+
+/**
+ * B4 — reads stay flat: with 10,000 rollouts and 1,000,000 status rows in the tables, p99 of
+ * GET /rollouts/{id}, a page of GET /rollouts and a page of /rollouts/{id}/devices, for a
+ * 1,000-device and a 100,000-device rollout (ratio between the two).
+ */
+export async function flatReads(context: BenchContext, bigRolloutId: string): Promise<Figure[]> {
+  const db = context.database.db;
+  const rollouts = context.smoke ? 100 : 9_998;
+  const rowsEach = context.smoke ? 10 : 90;
+  const span = Math.max(1, context.devices - rowsEach);
+  await sql`
+    INSERT INTO rollouts (id, bundle_id, version, target_type, target_ids, status, total, pending, updating, succeeded, failed, cancelled, created_at, updated_at, completed_at)
+    SELECT md5('bench-rollout-' || i)::uuid, ${context.bundleId}, '1.0.0', 'device', '[]', 'completed', ${rowsEach}, 0, 0, ${rowsEach}, 0, 0,
+           now() - make_interval(mins => i), now() - make_interval(mins => i), now() - make_interval(mins => i)
+    FROM generate_series(1, ${rollouts}::int) AS i
+  `.execute(db);
+  await sql`
+    INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, started_at, completed_at, updated_at)
+    SELECT md5('bench-rollout-' || i)::uuid, 'd' || lpad((((i * ${rowsEach}) % ${span}) + k)::text, 6, '0'),
+           'Bench Device ' || (((i * ${rowsEach}) % ${span}) + k), 'succeeded', 1, now(), now(), now()
+    FROM generate_series(1, ${rollouts}::int) AS i, generate_series(1, ${rowsEach}::int) AS k
+  `.execute(db);
+  await sql`ANALYZE`.execute(db);
+
+  const small = Math.min(1_000, Math.floor(context.devices / 2));
+  const groupId = await seedGroup(db, "Bench small", 1, small);
+  const api = operatorApi(context.server.url, context.adminToken);
+  const smallRollout = (
+    await api.expectStatus(201, "POST", "/rollouts", {
+      bundleId: context.bundleId,
+      version: "1.2.0",
+      targetType: "group",
+      groupIds: [groupId],
+    })
+  ).body.rolloutId as string;
+  const counts = await sql<{ rollouts: number; rows: number }>`
+    SELECT (SELECT count(*)::int FROM rollouts) AS rollouts, (SELECT count(*)::int FROM rollout_statuses) AS rows
+  `.execute(db);
+
+  const measure = (path: string) =>
+    runLoad({
+      url: context.server.url,
+      connections: 8,
+      durationSeconds: Math.max(2, context.seconds / 2),
+      headers: { authorization: `Bearer ${context.adminToken}` },
+      next: () => ({ path: `/api${path}` }),
+    });
+  const figures: Figure[] = [];
+  const pair = async (id: string, name: string, pathOf: (rolloutId: string) => string) => {
+    const smallRun = await measure(pathOf(smallRollout));
+    const bigRun = await measure(pathOf(bigRolloutId));
+    const ratio = bigRun.p99Ms / Math.max(smallRun.p99Ms, 0.001);
+    figures.push({
+      id,
+      name,
+      value: bigRun.p99Ms,
+      unit: "ms p99",
+      p99Ms: bigRun.p99Ms,
+      baseline: { name: `${small}-device rollout`, value: smallRun.p99Ms },
+      ratio,
+      target: "p99 ≤ 10 ms, ratio ≤ 1.5",
+      met: bigRun.p99Ms <= 10 && ratio <= 1.5 && bigRun.non2xx === 0 && smallRun.non2xx === 0,
+      notes: `${context.devices}-device rollout ${Math.round(bigRun.requestsPerSecond)} req/s, ${small}-device ${Math.round(smallRun.requestsPerSecond)} req/s`,
+    });
+  };
+  await pair("B4-rollout", "GET /rollouts/{id}", (id) => `/rollouts/${id}`);
+  await pair("B4-devices", "page of /rollouts/{id}/devices", (id) => `/rollouts/${id}/devices?page=1&pageSize=50`);
+  const list = await measure("/rollouts?page=1&pageSize=20");
+  figures.push({
+    id: "B4-list",
+    name: "page of GET /rollouts",
+    value: list.p99Ms,
+    unit: "ms p99",
+    p99Ms: list.p99Ms,
+    target: "p99 ≤ 10 ms",
+    met: list.p99Ms <= 10 && list.non2xx === 0,
+    notes: `${counts.rows[0]!.rollouts.toLocaleString("en-US")} rollouts, ${counts.rows[0]!.rows.toLocaleString("en-US")} status rows; ${Math.round(list.requestsPerSecond)} req/s`,
+  });
+  return figures;
+}
