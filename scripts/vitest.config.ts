@@ -28,7 +28,7 @@ export default defineConfig({
         test: {
           name: "integration",
           root,
-          include: ["apps/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+          include: ["apps/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts", "bench/test/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 90_000,
         },

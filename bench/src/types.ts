@@ -27,6 +27,9 @@ export interface Figure {
   baseline?: { name: string; value: number; p99Ms?: number };
   ratio?: number;
   target: string;
+  /** Whether the speed target was met. */
   met: boolean;
+  /** Whether the run itself was right (no errors, exact counters…), whatever the speed. */
+  correct: boolean;
   notes?: string;
 }

@@ -20,6 +20,11 @@ export interface AgentOptions {
   settleMs?: number;
   startTimeoutMs?: number;
   agentVersion?: string;
+  /**
+   * A heartbeat goes out when what the device runs changed, else at most this often (default 60 s,
+   * well inside the server's 3-minute online window): a poll every few seconds need not be a write.
+   */
+  heartbeatIntervalMs?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   random?: () => number;
@@ -67,6 +72,7 @@ export class Agent {
   private readonly random: () => number;
   private readonly backoff: { baseMs: number; capMs: number };
   private stopSignal: AbortSignal | undefined;
+  private lastHeartbeat: { at: number; release: string } | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.sleep = options.sleep ?? defaultSleep;
@@ -252,8 +258,14 @@ export class Agent {
   }
 
   private async sendHeartbeat(current: ManagedContainer[]): Promise<void> {
+    const running = runningRelease(current);
+    const release = JSON.stringify(running);
+    const due =
+      this.lastHeartbeat === undefined || this.now() - this.lastHeartbeat.at >= (this.options.heartbeatIntervalMs ?? 60_000);
+    if (!due && this.lastHeartbeat?.release === release) return;
     try {
-      await this.options.api.heartbeat({ ...runningRelease(current), agentVersion: this.options.agentVersion ?? AGENT_VERSION });
+      await this.options.api.heartbeat({ ...running, agentVersion: this.options.agentVersion ?? AGENT_VERSION });
+      this.lastHeartbeat = { at: this.now(), release };
     } catch (error) {
       this.log.warn({ err: error instanceof Error ? error.message : String(error) }, "heartbeat not delivered");
     }

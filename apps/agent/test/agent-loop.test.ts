@@ -67,6 +67,43 @@ describe("agent loop against a real server", () => {
     expect(await agent.tick()).toEqual({ kind: "idle", reason: "running 1.0.0" });
   });
 
+  it("polls with If-None-Match, and heartbeats when what it runs changes or a minute has passed", async () => {
+    const device = await test.device("loop-quiet");
+    const api = createAgentApi({ baseUrl: test.server.url, deviceId: device.id, token: device.token });
+    const calls = { heartbeats: 0, notModified: 0 };
+    const counting: typeof api = {
+      ...api,
+      heartbeat: async (beat) => (calls.heartbeats++, api.heartbeat(beat)),
+    };
+    const fetchSpy: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.status === 304) calls.notModified++;
+      return response;
+    };
+    let clock = 1_000_000;
+    const agent = agentFor(test.server.url, device, instant(), {
+      api: {
+        ...counting,
+        desiredState: createAgentApi({ baseUrl: test.server.url, deviceId: device.id, token: device.token, fetch: fetchSpy })
+          .desiredState,
+      },
+      now: () => clock,
+    });
+    await agent.tick();
+    await agent.tick();
+    await agent.tick();
+    expect(calls).toEqual({ heartbeats: 1, notModified: 2 }); // nothing changed: one heartbeat, then cheap polls
+
+    await test.rollout(bundleId, "1.0.0", [device.id]);
+    expect(await agent.tick()).toEqual({ kind: "updated", version: "1.0.0" });
+    expect(calls.heartbeats).toBe(2); // it runs something new: told at once
+    await agent.tick();
+    expect(calls.heartbeats).toBe(2);
+    clock += 60_000;
+    await agent.tick();
+    expect(calls.heartbeats).toBe(3); // a minute on: still alive
+  });
+
   it("reports a failure with its message, waits, and tries again after a manager's retry", async () => {
     const device = await test.device("loop-fail");
     const runtime = new SimulatedRuntime({ failureRate: 1, timeScale: 0 });
