@@ -90,7 +90,9 @@ const results = {
   durationSeconds: Math.round((Date.now() - started) / 1000),
   figures,
 };
-const out = path.join(root, "bench/results", smoke ? "smoke.json" : "latest.json");
+// A partial run (--only) never overwrites the full run's results.
+const file = smoke ? "smoke.json" : only ? `only-${only.join("-")}.json` : "latest.json";
+const out = path.join(root, "bench/results", file);
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 say(`\nwrote ${path.relative(root, out)}`);

@@ -62,6 +62,13 @@ export function toTRPCError(error: unknown): TRPCError | undefined {
     return new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
   }
   if (isPgError(error)) {
+    // Text PostgreSQL cannot store (a NUL character) is the client's input, not a server fault.
+    if (error.code === "22021" || error.code === "22P05")
+      return new TRPCError({
+        code: "BAD_REQUEST",
+        message: "text must not contain NUL (\\u0000) characters",
+        cause: asError(error),
+      });
     // Races the handlers could not rule out up front (two creates of the same id at once).
     if (error.code === "23505") return new TRPCError({ code: "CONFLICT", message: "already exists", cause: asError(error) });
     if (error.code === "23503")
