@@ -19,7 +19,7 @@ export async function bulkWrites(context: BenchContext): Promise<{ figures: Figu
             VALUES (${scratch}, ${context.bundleId}, '1.0.0', 'device', '[]', 'pending', 0, 0, 0, 0, 0, 0, now(), now())`.execute(
     db,
   );
-  let started = performance.now();
+  const started = performance.now();
   await sql`INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at)
             SELECT ${scratch}::uuid, id, name, 'pending', 1, now() FROM devices`.execute(db);
   const rawMs = performance.now() - started;
@@ -40,7 +40,6 @@ export async function bulkWrites(context: BenchContext): Promise<{ figures: Figu
     targetType: "group",
     groupIds: [context.groupId],
   });
-  started = performance.now();
 
   const seconds = (ms: number) => ms / 1000;
   const figure = (id: string, name: string, ms: number, withBaseline: boolean): Figure => ({
