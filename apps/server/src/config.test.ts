@@ -16,6 +16,8 @@ describe("parseServerConfig", () => {
         adminPassword: undefined,
         adminToken: undefined,
         trustProxy: false,
+        agentCacheDevices: 250_000,
+        agentCacheWarm: true,
       },
     });
   });
@@ -29,6 +31,9 @@ describe("parseServerConfig", () => {
     [{ SIGNALBEAM_ADMIN_PASSWORD: "short" }, "SIGNALBEAM_ADMIN_PASSWORD"],
     [{ SIGNALBEAM_ADMIN_TOKEN: "let-me-in" }, "SIGNALBEAM_ADMIN_TOKEN"],
     [{ SIGNALBEAM_ADMIN_TOKEN: "sbk_0123456789ab_short" }, "SIGNALBEAM_ADMIN_TOKEN"],
+    [{ SIGNALBEAM_AGENT_CACHE_DEVICES: "0" }, "SIGNALBEAM_AGENT_CACHE_DEVICES"],
+    [{ SIGNALBEAM_AGENT_CACHE_DEVICES: "lots" }, "SIGNALBEAM_AGENT_CACHE_DEVICES"],
+    [{ SIGNALBEAM_AGENT_CACHE_WARM: "sometimes" }, "SIGNALBEAM_AGENT_CACHE_WARM"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);
@@ -42,10 +47,20 @@ describe("parseServerConfig", () => {
       SIGNALBEAM_DATA_DIR: "/var/lib/sb",
       SIGNALBEAM_DEMO: "off",
       LOG_LEVEL: "debug",
+      SIGNALBEAM_AGENT_CACHE_DEVICES: "20000",
+      SIGNALBEAM_AGENT_CACHE_WARM: "off",
     });
     expect(result).toMatchObject({
       ok: true,
-      config: { port: 8080, databaseUrl: "postgres://u@h/db", dataDir: "/var/lib/sb", demo: false, logLevel: "debug" },
+      config: {
+        port: 8080,
+        databaseUrl: "postgres://u@h/db",
+        dataDir: "/var/lib/sb",
+        demo: false,
+        logLevel: "debug",
+        agentCacheDevices: 20_000,
+        agentCacheWarm: false,
+      },
     });
   });
 

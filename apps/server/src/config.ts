@@ -17,6 +17,10 @@ export interface ServerConfig {
   adminToken: string | undefined;
   /** Express "trust proxy": which proxies' X-Forwarded-For/-Proto to believe (client address, HTTPS). */
   trustProxy: string | false;
+  /** How many devices' credentials and desired-state answers the agent cache keeps. */
+  agentCacheDevices: number;
+  /** Load the agent cache at start and after every change, instead of on each device's first poll. */
+  agentCacheWarm: boolean;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -52,6 +56,14 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
         "(e.g. sbk_0123456789ab_my-long-secret-value), or be unset to have one generated",
     );
 
+  const cacheDevicesText = env.SIGNALBEAM_AGENT_CACHE_DEVICES ?? "250000";
+  const agentCacheDevices = Number(cacheDevicesText);
+  if (!/^\d+$/.test(cacheDevicesText) || agentCacheDevices < 1 || agentCacheDevices > 10_000_000)
+    errors.push(`SIGNALBEAM_AGENT_CACHE_DEVICES must be a whole number from 1 to 10000000, got "${cacheDevicesText}"`);
+  const warmText = (env.SIGNALBEAM_AGENT_CACHE_WARM ?? "on").toLowerCase();
+  if (!["on", "off", "true", "false", "1", "0"].includes(warmText))
+    errors.push(`SIGNALBEAM_AGENT_CACHE_WARM must be on or off, got "${env.SIGNALBEAM_AGENT_CACHE_WARM}"`);
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -66,6 +78,8 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       adminPassword,
       adminToken,
       trustProxy: env.SIGNALBEAM_TRUST_PROXY || false,
+      agentCacheDevices,
+      agentCacheWarm: ["on", "true", "1"].includes(warmText),
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AgentCache, type Context, createCaller, etagOf, openApiPathOf } from "@signalbeam/api";
+import { type AgentCache, type Context, createCaller, desiredStateEntry, openApiPathOf } from "@signalbeam/api";
 
 /**
  * The agent poll, `GET /api/devices/{deviceId}/desired-state`, answered before Express sees it.
@@ -52,8 +52,7 @@ export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
       } catch {
         return false; // Express answers it, with the REST path's error body
       }
-      const body = JSON.stringify(answer);
-      entry = { body, etag: etagOf(body) };
+      entry = desiredStateEntry(answer);
       deps.cache.rememberDesiredState(deviceId, entry, generation);
     }
 

@@ -21,6 +21,7 @@ try {
     webDir: config.webDir,
     admin: { password: config.adminPassword, token: config.adminToken },
     trustProxy: config.trustProxy,
+    agentCache: { devices: config.agentCacheDevices, warm: config.agentCacheWarm },
     log,
   });
   log.info(

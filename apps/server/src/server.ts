@@ -1,6 +1,16 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
-import { bootstrapAdmin, type BootstrapResult, type Clock, type LoginLimiter, systemClock } from "@signalbeam/api";
+import {
+  type AgentCache,
+  bootstrapAdmin,
+  type BootstrapResult,
+  type CacheWarmer,
+  type Clock,
+  createAgentCache,
+  createCacheWarmer,
+  type LoginLimiter,
+  systemClock,
+} from "@signalbeam/api";
 import { type DatabaseHandle, migrateToLatest, openDatabase, seedDemoFleet } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
@@ -19,6 +29,8 @@ export interface StartOptions {
   admin?: { password?: string | undefined; token?: string | undefined };
   trustProxy?: string | false;
   loginLimiter?: LoginLimiter;
+  /** Agent cache capacity (devices) and whether to keep it warm; 250,000 and warm by default. */
+  agentCache?: { devices?: number; warm?: boolean };
 }
 
 export interface RunningServer {
@@ -28,6 +40,9 @@ export interface RunningServer {
   seeded: boolean;
   /** Set on the first start of an empty database: the admin account created, with any generated secrets. */
   bootstrap: BootstrapResult | undefined;
+  /** The agent cache and its warmer (tests and benchmarks look inside). */
+  agentCache: AgentCache;
+  cacheWarmer: CacheWarmer;
   close(): Promise<void>;
 }
 
@@ -39,6 +54,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const log = options.log ?? pino({ level: "silent" });
   const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   let server: Server | undefined;
+  let warmer: CacheWarmer | undefined;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, "database migrated");
@@ -56,10 +72,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       webDir: options.webDir,
       trustProxy: options.trustProxy,
       loginLimiter: options.loginLimiter,
+      agentCache: createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 }),
     });
     const stopListening = options.databaseUrl
       ? await listenForCacheChanges(options.databaseUrl, app.agentCache, log)
       : async () => {};
+    warmer = createCacheWarmer({
+      db: database.db,
+      cache: app.agentCache,
+      onError: (error) => log.warn({ err: error }, "agent cache warm-up failed; polls read the database meanwhile"),
+    });
+    if (options.agentCache?.warm ?? true) warmer.start();
     server = createServer(app.handler);
     // Agents keep connections open between polls; let them.
     server.keepAliveTimeout = 65_000;
@@ -76,6 +99,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       database,
       seeded,
       bootstrap,
+      agentCache: app.agentCache,
+      cacheWarmer: warmer,
       close: async () => {
         await new Promise<void>((resolve) => {
           running.close(() => resolve());
@@ -84,11 +109,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           setTimeout(() => running.closeAllConnections(), 5_000).unref();
         });
         await stopListening();
+        await warmer?.stop();
         await database.close();
       },
     };
   } catch (error) {
     server?.close();
+    await warmer?.stop();
     await database.close();
     throw error;
   }

@@ -86,6 +86,42 @@ describe.each(testDatabases)("agent polls on $name", (database) => {
     expect((await poll(device, rotated)).status).toBe(401);
   });
 
+  it("keeps devices that never polled warm in the cache, with the procedure's exact bytes, through every change", async () => {
+    const { ids, tokens } = await createFleet(api, `warm-${database.name}`, 3);
+    const [a, b, idle] = ids as [string, string, string];
+    const bundleId = await createBundleWithVersions(api, `warm-${database.name}`, ["1.0.0"]);
+    const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [a, b] })).body
+      .rolloutId;
+    await api.post(`/devices/${idle}/token`); // the first token is gone; the new one is cached instead
+    await server.cacheWarmer.idle();
+
+    // What the procedure itself answers, through tRPC: the warmer must have stored exactly these bytes.
+    const procedureAnswer = async (device: string) => {
+      // The tRPC endpoint speaks superjson: `{ json: … }` both ways.
+      const input = encodeURIComponent(JSON.stringify({ json: { deviceId: device } }));
+      const response = await fetch(`${server.url}/trpc/agent.desiredState?input=${input}`, {
+        headers: { authorization: `Bearer ${tokens.get(device)}` },
+      });
+      const answer = (await response.json()) as { result?: { data: { json: unknown } } };
+      expect(answer.result, JSON.stringify(answer)).toBeDefined();
+      return JSON.stringify(answer.result!.data.json);
+    };
+    for (const device of [a, b]) {
+      const cached = server.agentCache.desiredState(device);
+      expect(cached, `${device} warm`).toBeDefined();
+      expect(JSON.parse(cached!.body)).toMatchObject({ rolloutId, version: "1.0.0", attempt: 1 });
+      expect(cached!.body).toBe(await procedureAnswer(device));
+    }
+    expect(JSON.parse(server.agentCache.desiredState(idle)!.body)).toMatchObject({ deviceId: idle, rolloutId: null });
+    expect(server.agentCache.stats().tokens).toBeGreaterThanOrEqual(3);
+    expect((await poll(idle, tokens.get(idle)!)).status).toBe(401); // rotated: the old digest was never re-warmed
+
+    await api.post(`/rollouts/${rolloutId}/cancel`);
+    await server.cacheWarmer.idle();
+    expect(JSON.parse(server.agentCache.desiredState(a)!.body)).toMatchObject({ rolloutId: null, version: null });
+    expect(server.agentCache.desiredState(a)!.body).toBe(await procedureAnswer(a));
+  });
+
   it("answers errors exactly as the REST path does", async () => {
     const { ids, tokens } = await createFleet(api, `errors-${database.name}`, 2);
     const [a, b] = ids as [string, string];

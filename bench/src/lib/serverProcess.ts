@@ -28,13 +28,18 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000)
   throw new Error(`server at ${url} did not become healthy`);
 }
 
+/** Extra Node flags for the server only, e.g. `BENCH_SERVER_NODE_ARGS="--cpu-prof"` to profile it under load. */
+const serverNodeArguments = () => (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 /** The real server, as `npm run serve` starts it, in its own process (so its CPU and memory are its own). */
 export async function startServerProcess(options: {
   databaseUrl?: string;
   dataDir?: string;
   port: number;
+  /** More server settings (e.g. SIGNALBEAM_AGENT_CACHE_WARM). */
+  env?: Record<string, string>;
 }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+  const child = spawn(process.execPath, [...serverNodeArguments(), "--import", "tsx", "apps/server/src/main.ts"], {
     cwd: root,
     env: {
       ...process.env,
@@ -44,6 +49,7 @@ export async function startServerProcess(options: {
       SIGNALBEAM_DEMO: "off",
       SIGNALBEAM_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       SIGNALBEAM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
+      ...options.env,
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { SIGNALBEAM_DATA_DIR: options.dataDir ?? "memory://" }),
     },
     stdio: ["ignore", "ignore", "inherit"],

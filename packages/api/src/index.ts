@@ -12,7 +12,8 @@ export { createLoginLimiter, type LoginLimiter, type LoginLimits } from "./auth/
 export { parseApiKey } from "./auth/secrets";
 export { SESSION_COOKIE } from "./auth/sessionCookie";
 export { accessByPath, openApiPathOf } from "./openapi";
-export { type AgentCache, createAgentCache, etagOf } from "./cache/agentCache";
+export { type AgentCache, createAgentCache, desiredStateEntry, etagOf } from "./cache/agentCache";
+export { type CacheWarmer, createCacheWarmer } from "./cache/cacheWarmer";
 export { apply as applyCacheChange, decodeChange as decodeCacheChange, INVALIDATION_CHANNEL } from "./cache/invalidation";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 export { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";

@@ -26,10 +26,20 @@ export interface AgentCache {
   desiredStatesChanged(deviceIds: readonly string[] | "all"): void;
   credentialsChanged(deviceIds: readonly string[] | "all"): void;
   stats(): { tokens: number; desiredStates: number };
+  /** Most devices kept: a warmer stops filling here. */
+  readonly capacity: number;
+  /** Hear of every invalidation, after it is applied (the warmer refills from here). */
+  onChange(listener: (kind: "desired" | "credentials", deviceIds: readonly string[] | "all") => void): () => void;
 }
 
 /** A strong ETag over the exact bytes of an answer. */
 export const etagOf = (body: string) => `"${createHash("sha1").update(body).digest("base64url")}"`;
+
+/** What the cache keeps for an answer of `agent.desiredState` (already through its output schema). */
+export function desiredStateEntry(answer: unknown): DesiredStateEntry {
+  const body = JSON.stringify(answer);
+  return { body, etag: etagOf(body) };
+}
 
 export interface AgentCacheLimits {
   /** Most devices whose answers are kept (least recently polled go first). */
@@ -46,6 +56,10 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
   const digestByDevice = new Map<string, string>();
   const desired = new LRUCache<string, DesiredStateEntry>({ max: limits.maxDevices });
   let generation = 0;
+  const listeners = new Set<(kind: "desired" | "credentials", deviceIds: readonly string[] | "all") => void>();
+  const tell = (kind: "desired" | "credentials", deviceIds: readonly string[] | "all") => {
+    for (const listener of listeners) listener(kind, deviceIds);
+  };
 
   return {
     deviceForToken: (digest) => deviceByDigest.get(digest),
@@ -63,20 +77,27 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
       generation++;
       if (deviceIds === "all") desired.clear();
       else for (const deviceId of deviceIds) desired.delete(deviceId);
+      tell("desired", deviceIds);
     },
     credentialsChanged(deviceIds) {
       generation++;
       if (deviceIds === "all") {
         deviceByDigest.clear();
         digestByDevice.clear();
-        return;
+      } else {
+        for (const deviceId of deviceIds) {
+          const digest = digestByDevice.get(deviceId);
+          if (digest) deviceByDigest.delete(digest);
+          digestByDevice.delete(deviceId);
+        }
       }
-      for (const deviceId of deviceIds) {
-        const digest = digestByDevice.get(deviceId);
-        if (digest) deviceByDigest.delete(digest);
-        digestByDevice.delete(deviceId);
-      }
+      tell("credentials", deviceIds);
     },
     stats: () => ({ tokens: deviceByDigest.size, desiredStates: desired.size }),
+    capacity: limits.maxDevices,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }

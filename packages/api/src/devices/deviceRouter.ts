@@ -51,6 +51,9 @@ export const deviceRouter = {
         await tx.insertInto("device_desired_states").values({ device_id: id, updated_at: now }).execute();
         return inserted;
       });
+      // Nothing cached can be stale for a new device; this only lets a warm cache load it before its first poll.
+      apply(ctx.agentCache, { kind: "credentials", devices: [device.id] });
+      apply(ctx.agentCache, { kind: "desired", devices: [device.id] });
       return { id: device.id, name: device.name, labels: device.labels, createdAt: iso(device.created_at), token };
     }),
 

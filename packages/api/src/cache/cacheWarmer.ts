@@ -1,0 +1,140 @@
+import type { Database, Kysely } from "@signalbeam/db";
+import { desiredStateSchema } from "../agent/agentSchemas";
+import { readDesiredStates } from "../agent/desiredStateRepository";
+import { type AgentCache, desiredStateEntry } from "./agentCache";
+
+/**
+ * Keeps the agent cache full instead of letting each device's first poll pay for it. On start it
+ * loads every device's token digest and desired-state answer (up to the cache's capacity), a few
+ * thousand per statement; after every invalidation it reloads what was invalidated. So when a
+ * rollout changes 100,000 desired states, the agents' next polls are answered from memory rather
+ * than by 100,000 pairs of single-row queries arriving at once.
+ *
+ * Only an optimisation: a poll that finds nothing cached still reads the database, and the cache's
+ * generation check drops a batch that overlapped a newer invalidation (those devices stay cold).
+ * The answers are the procedure's own: `readDesiredStates` is what `agent.desiredState` calls, and
+ * each is put through the procedure's output schema before it is serialised.
+ */
+export interface CacheWarmer {
+  /** Begin loading everything; refills follow invalidations from then on. */
+  start(): void;
+  /** Resolves when nothing is waiting to be loaded (tests, benchmarks). */
+  idle(): Promise<void>;
+  /** Stop refilling; resolves once the batch in flight has finished. */
+  stop(): Promise<void>;
+}
+
+export interface CacheWarmerOptions {
+  db: Kysely<Database>;
+  cache: AgentCache;
+  /** Rows per statement. */
+  batchSize?: number;
+  onError?: (error: unknown) => void;
+}
+
+type Pending = Set<string> | "all" | undefined;
+
+const merge = (pending: Pending, devices: readonly string[] | "all"): Pending => {
+  if (pending === "all" || devices === "all") return "all";
+  const next = pending ?? new Set<string>();
+  for (const device of devices) next.add(device);
+  return next;
+};
+
+export function createCacheWarmer(options: CacheWarmerOptions): CacheWarmer {
+  const { db, cache } = options;
+  const batchSize = options.batchSize ?? 2_000;
+  let desired: Pending;
+  let credentials: Pending;
+  let running: Promise<void> | undefined;
+  let stopped = true;
+  let unsubscribe: (() => void) | undefined;
+
+  const storeDesired = async (selection: Parameters<typeof readDesiredStates>[1]) => {
+    const generation = cache.generation();
+    const answers = await readDesiredStates(db, selection);
+    for (const answer of answers) {
+      cache.rememberDesiredState(answer.deviceId, desiredStateEntry(desiredStateSchema.parse(answer)), generation);
+    }
+    return answers;
+  };
+
+  const storeTokens = async (selection: { deviceIds: readonly string[] } | { after: string | null }) => {
+    const generation = cache.generation();
+    let query = db.selectFrom("devices").select(["id", "token_hash"]).where("token_hash", "is not", null);
+    if ("deviceIds" in selection) query = query.where("id", "in", selection.deviceIds);
+    else {
+      if (selection.after !== null) query = query.where("id", ">", selection.after);
+      query = query.orderBy("id").limit(batchSize);
+    }
+    const rows = await query.execute();
+    for (const row of rows) if (row.token_hash) cache.rememberToken(row.token_hash, row.id, generation);
+    return rows;
+  };
+
+  const loadEverything = async (load: (after: string | null) => Promise<{ id: string }[]>) => {
+    let after: string | null = null;
+    for (let loaded = 0; !stopped && loaded < cache.capacity;) {
+      const rows = await load(after);
+      loaded += rows.length;
+      if (rows.length < batchSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  };
+
+  const loadListed = async (devices: Set<string>, load: (ids: string[]) => Promise<unknown>) => {
+    const ids = [...devices];
+    for (let start = 0; !stopped && start < ids.length; start += batchSize) await load(ids.slice(start, start + batchSize));
+  };
+
+  const drain = async () => {
+    while (!stopped && (credentials || desired)) {
+      const tokens = credentials;
+      const states = desired;
+      credentials = undefined;
+      desired = undefined;
+      try {
+        if (tokens === "all") await loadEverything((after) => storeTokens({ after }));
+        else if (tokens) await loadListed(tokens, (deviceIds) => storeTokens({ deviceIds }));
+        if (states === "all")
+          await loadEverything(async (after) =>
+            (await storeDesired({ after, limit: batchSize })).map((answer) => ({ id: answer.deviceId })),
+          );
+        else if (states) await loadListed(states, (deviceIds) => storeDesired({ deviceIds }));
+      } catch (error) {
+        options.onError?.(error); // what failed stays uncached: polls read it from the database
+      }
+    }
+  };
+
+  const kick = () => {
+    if (stopped || running) return;
+    running = drain().finally(() => {
+      running = undefined;
+      if (!stopped && (credentials || desired)) kick();
+    });
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      unsubscribe = cache.onChange((kind, devices) => {
+        if (kind === "desired") desired = merge(desired, devices);
+        else credentials = merge(credentials, devices);
+        kick();
+      });
+      credentials = "all";
+      desired = "all";
+      kick();
+    },
+    async idle() {
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      await running;
+    },
+  };
+}
