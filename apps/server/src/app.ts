@@ -23,7 +23,9 @@ import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import { apiDocsRouter } from "./apiDocs";
-import { desiredStateFastPath } from "./desiredStateFastPath";
+import { desiredStateFastPath } from "./fastPaths/desiredStateFastPath";
+import { reportFastPath } from "./fastPaths/reportFastPath";
+import { carriedBodyError } from "./fastPaths/requestBody";
 import { bodyDepthLimit, bodyErrors, emptyBodyAsJson } from "./restBridge";
 import { securityHeaders } from "./securityHeaders";
 
@@ -40,6 +42,8 @@ export interface AppDependencies {
   trustProxy?: string | false;
   loginLimiter?: LoginLimiter;
   agentCache?: AgentCache;
+  /** Answer agent polls and reports before Express (default); off only to compare the two in tests. */
+  fastPaths?: boolean;
 }
 
 export interface HttpApp {
@@ -115,6 +119,7 @@ export function createApp(deps: AppDependencies): HttpApp {
   app.use(
     "/api",
     express.json({ limit: MAX_BODY_BYTES, strict: false }),
+    carriedBodyError,
     bodyErrors,
     bodyDepthLimit,
     emptyBodyAsJson,
@@ -134,7 +139,18 @@ export function createApp(deps: AppDependencies): HttpApp {
   // Client-side routes (/rollouts/:id, …) all load the dashboard's index.html.
   app.get(/^\/(?!api\/|trpc\/).*/, (_req, res) => res.sendFile(path.join(webDir, "index.html")));
 
-  const fastPath = desiredStateFastPath({ createContext, cache: agentCache, apiBase: "/api" });
+  // Agent traffic first: a poll or a report that succeeds is answered here, anything else by Express.
+  const fastPaths =
+    deps.fastPaths === false
+      ? []
+      : [
+          desiredStateFastPath({ createContext, cache: agentCache, apiBase: "/api" }),
+          reportFastPath({ createContext, apiBase: "/api" }),
+        ];
+  const fastPath = async (req: IncomingMessage, res: ServerResponse) => {
+    for (const path of fastPaths) if (await path(req, res)) return true;
+    return false;
+  };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     fastPath(req, res).then(
       (answered) => answered || app(req, res),

@@ -17,7 +17,8 @@ export async function listenForCacheChanges(databaseUrl: string, cache: AgentCac
     const next = new pg.Client({ connectionString: databaseUrl });
     next.on("notification", (message) => {
       const change = message.payload ? decodeCacheChange(message.payload) : undefined;
-      if (change) applyCacheChange(cache, change);
+      // This replica applied its own changes when they committed; doing it twice would only reload twice.
+      if (change && change.origin !== cache.id) applyCacheChange(cache, change);
     });
     next.on("error", (error) => {
       log.warn({ err: error }, "cache invalidation listener lost its connection; reconnecting");

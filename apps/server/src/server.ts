@@ -31,6 +31,8 @@ export interface StartOptions {
   loginLimiter?: LoginLimiter;
   /** Agent cache capacity (devices) and whether to keep it warm; 250,000 and warm by default. */
   agentCache?: { devices?: number; warm?: boolean };
+  /** See `AppDependencies.fastPaths`. */
+  fastPaths?: boolean;
 }
 
 export interface RunningServer {
@@ -73,6 +75,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       trustProxy: options.trustProxy,
       loginLimiter: options.loginLimiter,
       agentCache: createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 }),
+      fastPaths: options.fastPaths,
     });
     const stopListening = options.databaseUrl
       ? await listenForCacheChanges(options.databaseUrl, app.agentCache, log)

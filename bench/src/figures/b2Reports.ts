@@ -14,6 +14,8 @@ export async function statusReports(context: BenchContext, rolloutId: string): P
     url: context.server.url,
     connections: 50,
     durationSeconds: context.seconds,
+    // Each device reports twice (updating, succeeded); a small fleet would run out of reports to send.
+    ...(context.smoke ? { amount: 2 * context.devices } : {}),
     method: "PUT",
     headers: { "content-type": "application/json" },
     next: () => {

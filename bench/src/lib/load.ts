@@ -14,6 +14,8 @@ export interface LoadOptions {
   url: string;
   connections: number;
   durationSeconds: number;
+  /** Stop after this many requests instead (autocannon's `amount`; the duration no longer applies). */
+  amount?: number;
   method?: "GET" | "PUT" | "POST";
   /** Called for every request: rotate paths, headers and bodies across many devices. */
   next?: () => { path: string; headers?: Record<string, string>; body?: string };
@@ -28,6 +30,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         url: options.url,
         connections: options.connections,
         duration: options.durationSeconds,
+        ...(options.amount !== undefined ? { amount: options.amount } : {}),
         method: options.method ?? "GET",
         headers: options.headers,
         ...(options.next

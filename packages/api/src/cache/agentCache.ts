@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 
 /**
@@ -26,6 +26,8 @@ export interface AgentCache {
   desiredStatesChanged(deviceIds: readonly string[] | "all"): void;
   credentialsChanged(deviceIds: readonly string[] | "all"): void;
   stats(): { tokens: number; desiredStates: number };
+  /** Tells this cache's own NOTIFY messages from other replicas'. */
+  readonly id: string;
   /** Most devices kept: a warmer stops filling here. */
   readonly capacity: number;
   /** Hear of every invalidation, after it is applied (the warmer refills from here). */
@@ -94,6 +96,7 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
       tell("credentials", deviceIds);
     },
     stats: () => ({ tokens: deviceByDigest.size, desiredStates: desired.size }),
+    id: randomUUID(),
     capacity: limits.maxDevices,
     onChange(listener) {
       listeners.add(listener);

@@ -11,6 +11,10 @@ describe("cache change messages", () => {
       { kind: "credentials", devices: "all" },
       { kind: "credentials", devices: "all" },
     ],
+    [
+      { kind: "desired", devices: ["d1"], origin: "replica-a" },
+      { kind: "desired", devices: ["d1"], origin: "replica-a" },
+    ],
     // Too many ids for one NOTIFY: everything is invalidated instead.
     [
       { kind: "desired", devices: Array.from({ length: 201 }, (_, i) => `d${i}`) },
@@ -22,7 +26,13 @@ describe("cache change messages", () => {
     expect(decodeChange(encoded)).toEqual(expected);
   });
 
-  it.each(["", "not json", '{"kind":"other","devices":"all"}', '{"kind":"desired","devices":3}'])("ignores %j", (payload) => {
+  it.each([
+    "",
+    "not json",
+    '{"kind":"other","devices":"all"}',
+    '{"kind":"desired","devices":3}',
+    '{"kind":"desired","devices":"all","origin":7}',
+  ])("ignores %j", (payload) => {
     expect(decodeChange(payload)).toBeUndefined();
   });
 });

@@ -14,11 +14,13 @@ const MAX_LISTED_DEVICES = 200;
 export interface CacheChange {
   kind: "desired" | "credentials";
   devices: readonly string[] | "all";
+  /** The cache of the replica that made the change: it applies its own changes directly, so it skips this one. */
+  origin?: string;
 }
 
 export function encodeChange(change: CacheChange): string {
   const devices = change.devices === "all" || change.devices.length > MAX_LISTED_DEVICES ? "all" : change.devices;
-  return JSON.stringify({ kind: change.kind, devices });
+  return JSON.stringify({ kind: change.kind, devices, ...(change.origin ? { origin: change.origin } : {}) });
 }
 
 export function decodeChange(payload: string): CacheChange | undefined {
@@ -26,7 +28,8 @@ export function decodeChange(payload: string): CacheChange | undefined {
     const parsed = JSON.parse(payload) as CacheChange;
     if (
       (parsed.kind === "desired" || parsed.kind === "credentials") &&
-      (parsed.devices === "all" || Array.isArray(parsed.devices))
+      (parsed.devices === "all" || Array.isArray(parsed.devices)) &&
+      (parsed.origin === undefined || typeof parsed.origin === "string")
     )
       return parsed;
   } catch {
@@ -35,9 +38,10 @@ export function decodeChange(payload: string): CacheChange | undefined {
   return undefined;
 }
 
-export async function announce(tx: Transaction<Database>, change: CacheChange): Promise<void> {
+export async function announce(tx: Transaction<Database>, change: CacheChange, from: AgentCache | undefined): Promise<void> {
   if (change.devices !== "all" && change.devices.length === 0) return;
-  await sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${encodeChange(change)})`.execute(tx);
+  const payload = encodeChange({ ...change, ...(from ? { origin: from.id } : {}) });
+  await sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(tx);
 }
 
 export function apply(cache: AgentCache | undefined, change: CacheChange): void {

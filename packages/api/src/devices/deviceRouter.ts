@@ -99,7 +99,7 @@ export const deviceRouter = {
           { action: "device.token_rotated", target: { type: "device", id: updated.id } },
           now,
         );
-        await announce(tx, { kind: "credentials", devices: [updated.id] });
+        await announce(tx, { kind: "credentials", devices: [updated.id] }, ctx.agentCache);
         return updated.id;
       });
       apply(ctx.agentCache, { kind: "credentials", devices: [deviceId] });
@@ -136,7 +136,7 @@ export const deviceRouter = {
           { action: "device.token_revoked", target: { type: "device", id: device.id } },
           now,
         );
-        await announce(tx, { kind: "credentials", devices: [device.id] });
+        await announce(tx, { kind: "credentials", devices: [device.id] }, ctx.agentCache);
       });
       apply(ctx.agentCache, { kind: "credentials", devices: [input.deviceId] });
     }),

@@ -58,7 +58,7 @@ export async function cancelRollout(
     await saveRolloutCounts(tx, rollout, counts, now, now);
     // Devices that had not started got their previous desired state back.
     change = { kind: "desired", devices: pointing.rows.map((row) => row.device_id) };
-    await announce(tx, change);
+    await announce(tx, change, ctx.agentCache);
     await recordAudit(
       tx,
       actorOf(ctx.principal),

@@ -54,7 +54,7 @@ export async function createRollout(
     `.execute(tx);
     await takeOverDevices(tx, { rolloutId, bundleId: input.bundleId, version: input.version, deviceIds, now });
     change = { kind: "desired", devices: deviceIds };
-    await announce(tx, change);
+    await announce(tx, change, ctx.agentCache);
     await recordAudit(
       tx,
       actorOf(ctx.principal),

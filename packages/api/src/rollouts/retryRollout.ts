@@ -63,7 +63,7 @@ export async function retryRollout(
     const saved = await saveRolloutCounts(tx, rollout, moveCounts(countsOf(rollout), "failed", "pending", failed.length), now);
     await takeOverDevices(tx, { rolloutId, bundleId: rollout.bundle_id, version: rollout.version, deviceIds: failed, now });
     change = { kind: "desired", devices: failed };
-    await announce(tx, change);
+    await announce(tx, change, ctx.agentCache);
     await recordAudit(
       tx,
       actorOf(ctx.principal),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AgentCache, type Context, createCaller, desiredStateEntry, openApiPathOf } from "@signalbeam/api";
+import { type AgentCache, type Context, createCaller, desiredStateEntry } from "@signalbeam/api";
+import { routeOf } from "./routeOf";
 
 /**
  * The agent poll, `GET /api/devices/{deviceId}/desired-state`, answered before Express sees it.
@@ -25,21 +26,12 @@ const matchesEtag = (header: string | undefined, etag: string) =>
   header !== undefined && header.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === etag);
 
 export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
-  const template = openApiPathOf("agent.desiredState");
-  if (!template) throw new Error("agent.desiredState has no REST path");
-  const [before, after] = (deps.apiBase + template).split("{deviceId}") as [string, string];
+  const route = routeOf("agent.desiredState", deps.apiBase);
 
   return async (req, res) => {
-    const url = req.url ?? "";
-    if (req.method !== "GET" || !url.startsWith(before) || !url.endsWith(after)) return false;
-    const encoded = url.slice(before.length, url.length - after.length);
-    if (encoded.length === 0 || encoded.includes("/") || encoded.includes("?")) return false;
-    let deviceId: string;
-    try {
-      deviceId = decodeURIComponent(encoded);
-    } catch {
-      return false;
-    }
+    if (req.method !== "GET") return false;
+    const deviceId = route.match(req.url);
+    if (deviceId === undefined) return false;
 
     const ctx = await deps.createContext({ req, res });
     if (ctx.principal.kind !== "device" || ctx.principal.deviceId !== deviceId) return false;
