@@ -65,12 +65,24 @@ try {
     await server.stop();
   }
   if (wanted("B5")) {
-    // A fresh server process, so its peak memory is this run's alone.
-    const fresh = await startServerProcess({ databaseUrl: database.url, port: Number(values.port) });
+    // A fleet of its own: a fresh database holding only the bundle and the simulated agents, and a
+    // fresh server process, so the memory and CPU measured are this fleet's alone.
+    const fleetDatabase = await freshDatabase(smoke ? "signalbeam_bench_fleet_smoke" : "signalbeam_bench_fleet");
     try {
-      figures.push(...(await endToEnd({ ...context, server: fresh }, fresh)));
+      await seedBundle(fleetDatabase.handle.db, ["1.0.0", "1.1.0", "1.2.0"]);
+      const fresh = await startServerProcess({ databaseUrl: fleetDatabase.url, port: Number(values.port) });
+      try {
+        figures.push(
+          ...(await endToEnd(
+            { ...context, database: fleetDatabase.handle, databaseUrl: fleetDatabase.url, server: fresh },
+            fresh,
+          )),
+        );
+      } finally {
+        await fresh.stop();
+      }
     } finally {
-      await fresh.stop();
+      await fleetDatabase.drop();
     }
   }
 } finally {

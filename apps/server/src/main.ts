@@ -1,8 +1,10 @@
 import pino from "pino";
 import { parseServerConfig } from "./config";
+import { limitHeapGrowth } from "./heapGrowth";
 import { startBanner } from "./startBanner";
 import { startServer } from "./server";
 
+limitHeapGrowth();
 const parsed = parseServerConfig(process.env);
 if (!parsed.ok) {
   for (const error of parsed.errors) process.stderr.write(`signalbeam: ${error}\n`);
