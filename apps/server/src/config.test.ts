@@ -18,6 +18,7 @@ describe("parseServerConfig", () => {
         trustProxy: false,
         agentCacheDevices: 250_000,
         agentCacheWarm: true,
+        heapGrowthPercent: 20,
       },
     });
   });
@@ -34,6 +35,8 @@ describe("parseServerConfig", () => {
     [{ SIGNALBEAM_AGENT_CACHE_DEVICES: "0" }, "SIGNALBEAM_AGENT_CACHE_DEVICES"],
     [{ SIGNALBEAM_AGENT_CACHE_DEVICES: "lots" }, "SIGNALBEAM_AGENT_CACHE_DEVICES"],
     [{ SIGNALBEAM_AGENT_CACHE_WARM: "sometimes" }, "SIGNALBEAM_AGENT_CACHE_WARM"],
+    [{ SIGNALBEAM_HEAP_GROWTH_PERCENT: "400" }, "SIGNALBEAM_HEAP_GROWTH_PERCENT"],
+    [{ SIGNALBEAM_HEAP_GROWTH_PERCENT: "-5" }, "SIGNALBEAM_HEAP_GROWTH_PERCENT"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);

@@ -21,6 +21,8 @@ export interface ServerConfig {
   agentCacheDevices: number;
   /** Load the agent cache at start and after every change, instead of on each device's first poll. */
   agentCacheWarm: boolean;
+  /** V8 heap growth past the live heap before a full collection, in percent; 0 leaves V8's own (up to 4×). */
+  heapGrowthPercent: number;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -64,6 +66,11 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   if (!["on", "off", "true", "false", "1", "0"].includes(warmText))
     errors.push(`SIGNALBEAM_AGENT_CACHE_WARM must be on or off, got "${env.SIGNALBEAM_AGENT_CACHE_WARM}"`);
 
+  const heapGrowthText = env.SIGNALBEAM_HEAP_GROWTH_PERCENT ?? "20";
+  const heapGrowthPercent = Number(heapGrowthText);
+  if (!/^\d+$/.test(heapGrowthText) || heapGrowthPercent > 300)
+    errors.push(`SIGNALBEAM_HEAP_GROWTH_PERCENT must be a whole number from 0 to 300, got "${heapGrowthText}"`);
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -80,6 +87,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       trustProxy: env.SIGNALBEAM_TRUST_PROXY || false,
       agentCacheDevices,
       agentCacheWarm: ["on", "true", "1"].includes(warmText),
+      heapGrowthPercent,
     },
   };
 }

@@ -8,9 +8,8 @@ import v8 from "node:v8";
  * same CPU (B5, 10,000 agents: 954 MB → 331–379 MB peak RSS, CPU per update about the same). Unlike a fixed
  * `--max-old-space-size`, this still lets the heap grow with a larger fleet instead of crashing.
  * A GC heuristic, read at each collection, so setting it once the process runs is safe.
+ * `SIGNALBEAM_HEAP_GROWTH_PERCENT` sets it (default 20; 0 leaves V8's own).
  */
-export const HEAP_GROWTH_PERCENT = 20;
-
-export function limitHeapGrowth(percent: number = HEAP_GROWTH_PERCENT): void {
+export function limitHeapGrowth(percent: number): void {
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }

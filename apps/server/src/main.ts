@@ -4,13 +4,13 @@ import { limitHeapGrowth } from "./heapGrowth";
 import { startBanner } from "./startBanner";
 import { startServer } from "./server";
 
-limitHeapGrowth();
 const parsed = parseServerConfig(process.env);
 if (!parsed.ok) {
   for (const error of parsed.errors) process.stderr.write(`signalbeam: ${error}\n`);
   process.exit(2);
 }
 const config = parsed.config;
+if (config.heapGrowthPercent > 0) limitHeapGrowth(config.heapGrowthPercent);
 const log = pino({ level: config.logLevel, redact: ["req.headers.authorization"] });
 
 try {

@@ -207,31 +207,34 @@ describe.each(testDatabases)("REST API on $name", (database) => {
   });
 
   it("supersedes older rollouts and falls back to what each device ran before", async () => {
-    const { ids, tokens } = await createFleet(api, `sup-${database.name}`, 3);
-    const [x1, x2, x3] = ids as [string, string, string];
+    const { ids, tokens } = await createFleet(api, `sup-${database.name}`, 4);
+    const [x1, x2, x3, x4] = ids as [string, string, string, string];
     const bundleId = await createBundleWithVersions(api, `supersede-${database.name}`, ["1.0.0", "1.1.0", "1.2.0"]);
 
-    // x1 runs 1.0.0 from a finished rollout.
-    const base = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [x1] })).body
+    // x1 and x4 run 1.0.0 from a finished rollout.
+    const base = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: [x1, x4] })).body
       .rolloutId;
-    await api.put(`/rollouts/${base}/status`, { deviceId: x1, status: "updating" }, tokens.get(x1));
-    await api.put(`/rollouts/${base}/status`, { deviceId: x1, status: "succeeded" }, tokens.get(x1));
+    for (const device of [x1, x4]) {
+      await api.put(`/rollouts/${base}/status`, { deviceId: device, status: "updating" }, tokens.get(device));
+      await api.put(`/rollouts/${base}/status`, { deviceId: device, status: "succeeded" }, tokens.get(device));
+    }
 
-    // Rollout A: x1 starts updating to 1.1.0, x2 has not started.
-    const a = (await api.post("/rollouts", { bundleId, version: "1.1.0", targetType: "device", deviceIds: [x1, x2] })).body
+    // Rollout A: x1 starts updating to 1.1.0; x2 and x4 have not started.
+    const a = (await api.post("/rollouts", { bundleId, version: "1.1.0", targetType: "device", deviceIds: [x1, x2, x4] })).body
       .rolloutId;
     await api.put(`/rollouts/${a}/status`, { deviceId: x1, status: "updating" }, tokens.get(x1));
 
-    // Rollout B takes x1, x2 and x3 over.
-    const b = (await api.post("/rollouts", { bundleId, version: "1.2.0", targetType: "device", deviceIds: [x1, x2, x3] })).body
-      .rolloutId;
+    // Rollout B takes all four over.
+    const b = (await api.post("/rollouts", { bundleId, version: "1.2.0", targetType: "device", deviceIds: [x1, x2, x3, x4] }))
+      .body.rolloutId;
     const aDevices = (await api.get(`/rollouts/${a}/devices`)).body.devices;
     expect(aDevices).toEqual([
       expect.objectContaining({ deviceId: x1, status: "cancelled", errorMessage: `superseded by rollout ${b}` }),
       expect.objectContaining({ deviceId: x2, status: "cancelled", errorMessage: `superseded by rollout ${b}` }),
+      expect.objectContaining({ deviceId: x4, status: "cancelled", errorMessage: `superseded by rollout ${b}` }),
     ]);
     const aRollout = (await api.get(`/rollouts/${a}`)).body;
-    expect(aRollout).toMatchObject({ status: "cancelled", progress: { total: 2, cancelled: 2, pending: 0, inProgress: 0 } });
+    expect(aRollout).toMatchObject({ status: "cancelled", progress: { total: 3, cancelled: 3, pending: 0, inProgress: 0 } });
     expect(await countsByGroupBy(server.database.db, a)).toEqual(aRollout.progress);
     for (const device of ids)
       expect((await api.get(`/devices/${device}/desired-state`, tokens.get(device))).body).toMatchObject({
@@ -242,12 +245,18 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     expect((await api.put(`/rollouts/${a}/status`, { deviceId: x1, status: "succeeded" }, tokens.get(x1))).status).toBe(409);
 
     // Cancel B before anyone starts: x1 was mid-update to 1.1.0, so it stays on 1.1.0;
-    // x2 never started A, so it falls back to what it had before A (nothing); so does x3.
+    // x2 and x4 never started A, so they fall back to what they had before A (nothing; 1.0.0);
+    // x3 had nothing.
     expect((await api.post(`/rollouts/${b}/cancel`)).status).toBe(204);
     expect((await api.get(`/devices/${x1}/desired-state`, tokens.get(x1))).body).toMatchObject({
       rolloutId: null,
       bundleId,
       version: "1.1.0",
+    });
+    expect((await api.get(`/devices/${x4}/desired-state`, tokens.get(x4))).body).toMatchObject({
+      rolloutId: null,
+      bundleId,
+      version: "1.0.0",
     });
     for (const device of [x2, x3])
       expect((await api.get(`/devices/${device}/desired-state`, tokens.get(device))).body).toMatchObject({

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Rollout } from "@signalbeam/db";
-import { sql } from "@signalbeam/db";
 import type { z } from "zod";
 import { actorOf, recordAudit } from "../audit/auditLog";
 import { announce, apply, type CacheChange } from "../cache/invalidation";
@@ -8,7 +7,7 @@ import type { Context } from "../trpc";
 import { inTransaction } from "../shared/transaction";
 import { assertBundleVersion, resolveTargetDevices } from "./resolveTargets";
 import type { createRolloutInput } from "./rolloutSchemas";
-import { lockDesiredStates, takeOverDevices } from "./takeOverDevices";
+import { insertPendingRows, lockDesiredStates, lockRolloutsToSupersede, takeOverDevices } from "./takeOverDevices";
 
 /**
  * One transaction: validate bundle, version and every target, expand groups, dedupe, write the
@@ -27,6 +26,7 @@ export async function createRollout(
     await lockDesiredStates(tx, deviceIds);
 
     const rolloutId = randomUUID();
+    const superseding = await lockRolloutsToSupersede(tx, rolloutId, deviceIds);
     const rollout = await tx
       .insertInto("rollouts")
       .values({
@@ -47,12 +47,15 @@ export async function createRollout(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await sql`
-      INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at)
-      SELECT ${rolloutId}, d.id, d.name, 'pending', 1, ${now}
-      FROM unnest(${deviceIds}::text[]) AS t(device_id) JOIN devices d ON d.id = t.device_id
-    `.execute(tx);
-    await takeOverDevices(tx, { rolloutId, bundleId: input.bundleId, version: input.version, deviceIds, now });
+    await insertPendingRows(tx, { rolloutId, deviceIds, now });
+    await takeOverDevices(tx, {
+      rolloutId,
+      bundleId: input.bundleId,
+      version: input.version,
+      deviceIds,
+      now,
+      prepared: superseding,
+    });
     change = { kind: "desired", devices: deviceIds };
     await announce(tx, change, ctx.agentCache);
     await recordAudit(

@@ -31,6 +31,12 @@ export interface TakeOver {
   version: string;
   deviceIds: readonly string[];
   now: Date;
+  /**
+   * The caller already locked the rollouts being superseded (`lockRolloutsToSupersede`) and wrote
+   * each new row's fallback when it inserted it (`insertPendingRows`), so the rows need no second
+   * write. Create does this; retry, whose rows exist already, does not.
+   */
+  prepared?: Map<string, Rollout>;
 }
 
 interface SupersededCount {
@@ -53,19 +59,8 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
   const { rolloutId, bundleId, version, deviceIds, now } = takeOver;
   const devices = deviceIds as string[];
   const message = `superseded by rollout ${rolloutId}`;
-
-  const others = await sql<Rollout>`
-    SELECT r.* FROM rollouts r
-    WHERE r.id IN (
-      SELECT DISTINCT rs.rollout_id FROM rollout_statuses rs
-      WHERE rs.device_id = ANY(${devices}::text[])
-        AND rs.status IN ('pending', 'updating')
-        AND rs.rollout_id <> ${rolloutId}
-    )
-    ORDER BY r.id
-    FOR UPDATE
-  `.execute(tx);
-  const locked = new Map(others.rows.map((row) => [row.id, row]));
+  const locked = takeOver.prepared ?? (await lockRolloutsToSupersede(tx, rolloutId, deviceIds));
+  const recordFallbacks = takeOver.prepared === undefined;
 
   const superseded = await sql<SupersededCount>`
     WITH target AS (
@@ -82,6 +77,7 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
       WHERE rs.rollout_id = old.rollout_id AND rs.device_id = old.device_id
       RETURNING rs.rollout_id, rs.device_id, old.status AS old_status, rs.previous_bundle_id, rs.previous_version
     ), mine AS (
+      -- Skipped (WHERE false) when the rows were inserted with their fallbacks already.
       UPDATE rollout_statuses rs
       SET previous_bundle_id = CASE
             WHEN dd.rollout_id IS NOT DISTINCT FROM ${rolloutId}::uuid THEN rs.previous_bundle_id
@@ -94,7 +90,7 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
       FROM target t
       JOIN device_desired_states dd ON dd.device_id = t.device_id
       LEFT JOIN sup ON sup.device_id = t.device_id
-      WHERE rs.rollout_id = ${rolloutId} AND rs.device_id = t.device_id
+      WHERE ${recordFallbacks} AND rs.rollout_id = ${rolloutId} AND rs.device_id = t.device_id
     ), desired AS (
       UPDATE device_desired_states
       SET rollout_id = ${rolloutId}, bundle_id = ${bundleId}, version = ${version}, updated_at = ${now}
@@ -113,4 +109,51 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
     const counts = moves.reduce((acc, move) => moveCounts(acc, move.old_status, "cancelled", move.devices), countsOf(row));
     await saveRolloutCounts(tx, row, counts, now);
   }
+}
+
+/**
+ * Locks, in id order, every other rollout in which one of these devices is still pending or
+ * updating: the rollouts about to lose those devices. Reports lock their rollout first, so from
+ * here until commit those devices' rows there cannot move.
+ */
+export async function lockRolloutsToSupersede(
+  tx: Transaction<Database>,
+  rolloutId: string,
+  deviceIds: readonly string[],
+): Promise<Map<string, Rollout>> {
+  const others = await sql<Rollout>`
+    SELECT r.* FROM rollouts r
+    WHERE r.id IN (
+      SELECT DISTINCT rs.rollout_id FROM rollout_statuses rs
+      WHERE rs.device_id = ANY(${deviceIds as string[]}::text[])
+        AND rs.status IN ('pending', 'updating')
+        AND rs.rollout_id <> ${rolloutId}
+    )
+    ORDER BY r.id
+    FOR UPDATE
+  `.execute(tx);
+  return new Map(others.rows.map((row) => [row.id, row]));
+}
+
+/**
+ * A new rollout's pending rows, each written once with the fallback a cancel restores: what the
+ * device was told to run, or — when it had not yet started the rollout it is taken from — that
+ * rollout's own fallback (the same rule `takeOverDevices` applies to existing rows). Call it after
+ * `lockRolloutsToSupersede`, so the rows it reads cannot change before they are superseded.
+ */
+export async function insertPendingRows(
+  tx: Transaction<Database>,
+  rows: { rolloutId: string; deviceIds: readonly string[]; now: Date },
+): Promise<void> {
+  await sql`
+    INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at, previous_bundle_id, previous_version)
+    SELECT ${rows.rolloutId}, d.id, d.name, 'pending', 1, ${rows.now},
+           CASE WHEN old.status = 'pending' THEN old.previous_bundle_id ELSE dd.bundle_id END,
+           CASE WHEN old.status = 'pending' THEN old.previous_version ELSE dd.version END
+    FROM unnest(${rows.deviceIds as string[]}::text[]) AS t(device_id)
+    JOIN devices d ON d.id = t.device_id
+    JOIN device_desired_states dd ON dd.device_id = t.device_id
+    LEFT JOIN rollout_statuses old
+      ON old.device_id = t.device_id AND old.status IN ('pending', 'updating') AND old.rollout_id <> ${rows.rolloutId}
+  `.execute(tx);
 }
