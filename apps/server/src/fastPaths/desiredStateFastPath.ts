@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AgentCache, type Context, createCaller, desiredStateEntry } from "@signalbeam/api";
+import { type AgentCache, createCaller, desiredStateEntry } from "@signalbeam/api";
+import type { CreateContext, FastPath } from "./fastPath";
 import { routeOf } from "./routeOf";
 
 /**
@@ -13,10 +13,8 @@ import { routeOf } from "./routeOf";
  * Anything it does not answer with a 200 or 304 (no or bad credential, another device's id,
  * unknown device, odd query) goes to Express unchanged, so errors are exactly the REST path's.
  */
-export type FastPath = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
 export interface FastPathDependencies {
-  createContext: (options: { req: IncomingMessage; res: ServerResponse }) => Promise<Context>;
+  createContext: CreateContext;
   cache: AgentCache;
   /** Where the REST API is mounted. */
   apiBase: string;

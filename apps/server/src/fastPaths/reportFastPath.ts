@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Context, createCaller, successStatusByPath } from "@signalbeam/api";
-import type { FastPath } from "./desiredStateFastPath";
+import { createCaller, successStatusByPath } from "@signalbeam/api";
+import type { CreateContext, FastPath } from "./fastPath";
 import { handOver, isReadableJson, readJsonBody } from "./requestBody";
 import { routeOf } from "./routeOf";
 
@@ -18,7 +17,7 @@ import { routeOf } from "./routeOf";
  * report is safe: a report that fails writes nothing.
  */
 export interface ReportFastPathDependencies {
-  createContext: (options: { req: IncomingMessage; res: ServerResponse }) => Promise<Context>;
+  createContext: CreateContext;
   apiBase: string;
   /** Larger bodies go to Express (which allows up to 1 MiB); a report is a few hundred bytes. */
   maxBodyBytes?: number;
