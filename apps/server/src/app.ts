@@ -8,11 +8,13 @@ import {
   type Clock,
   type AgentCache,
   createAgentCache,
+  createOperatorCache,
   createContextFactory,
   createLoginLimiter,
   createReportBatcher,
   createRolloutEvents,
   type LoginLimiter,
+  type OperatorCache,
   successStatusByPath,
   systemClock,
 } from "@signalbeam/api";
@@ -42,6 +44,7 @@ export interface AppDependencies {
   trustProxy?: string | false;
   loginLimiter?: LoginLimiter;
   agentCache?: AgentCache;
+  operatorCache?: OperatorCache;
   /** Answer agent polls and reports before Express (default); off only to compare the two in tests. */
   fastPaths?: boolean;
 }
@@ -51,6 +54,7 @@ export interface HttpApp {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   express: Express;
   agentCache: AgentCache;
+  operatorCache: OperatorCache;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,6 +71,7 @@ export function createApp(deps: AppDependencies): HttpApp {
 
   const events = createRolloutEvents();
   const agentCache = deps.agentCache ?? createAgentCache();
+  const operatorCache = deps.operatorCache ?? createOperatorCache();
   const createContext = createContextFactory({
     db: deps.db,
     log: deps.log,
@@ -74,6 +79,7 @@ export function createApp(deps: AppDependencies): HttpApp {
     events,
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(),
     agentCache,
+    operatorCache,
     reportBatcher: createReportBatcher({ db: deps.db, clock: deps.clock ?? systemClock }),
   });
 
@@ -160,5 +166,5 @@ export function createApp(deps: AppDependencies): HttpApp {
       },
     );
   };
-  return { handler, express: app, agentCache };
+  return { handler, express: app, agentCache, operatorCache };
 }

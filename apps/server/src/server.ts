@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import {
   type AgentCache,
+  type OperatorCache,
   bootstrapAdmin,
   type BootstrapResult,
   type CacheWarmer,
@@ -42,8 +43,9 @@ export interface RunningServer {
   seeded: boolean;
   /** Set on the first start of an empty database: the admin account created, with any generated secrets. */
   bootstrap: BootstrapResult | undefined;
-  /** The agent cache and its warmer (tests and benchmarks look inside). */
+  /** The caches and the agent cache's warmer (tests and benchmarks look inside). */
   agentCache: AgentCache;
+  operatorCache: OperatorCache;
   cacheWarmer: CacheWarmer;
   close(): Promise<void>;
 }
@@ -78,7 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       fastPaths: options.fastPaths,
     });
     const stopListening = options.databaseUrl
-      ? await listenForCacheChanges(options.databaseUrl, app.agentCache, log)
+      ? await listenForCacheChanges(options.databaseUrl, app.agentCache, app.operatorCache, log)
       : async () => {};
     warmer = createCacheWarmer({
       db: database.db,
@@ -103,6 +105,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       seeded,
       bootstrap,
       agentCache: app.agentCache,
+      operatorCache: app.operatorCache,
       cacheWarmer: warmer,
       close: async () => {
         await new Promise<void>((resolve) => {

@@ -12,12 +12,14 @@ describe.each(testDatabases)("security on $name", (database) => {
   let server: RunningServer;
   let api: RestClient;
   let drop: () => Promise<void>;
+  let url: string | undefined;
   let admin: { password: string; token: string };
   const logLines: string[] = [];
 
   beforeAll(async () => {
     const created = await database.create();
     drop = created.drop;
+    url = created.url;
     // Every log line the server writes, at the most verbose level, to check no secret is in one.
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -150,6 +152,49 @@ describe.each(testDatabases)("security on $name", (database) => {
     expect((await api.get("/rollouts", key)).status).toBe(401);
     expect((await api.delete("/api-keys/00000000-0000-4000-8000-000000000000")).status).toBe(404);
   });
+
+  // Replicas share a PostgreSQL server; embedded PGlite is one process, so there is no second one to tell.
+  if (database.name === "postgres")
+    it("answers keys and sessions from memory yet refuses them on every replica once revoked or logged out", async () => {
+      let now = new Date(); // near real time: sessions made by the first server must not look expired here
+      const replica = await startServer({ databaseUrl: url, demo: false, clock: () => now });
+      try {
+        const onReplica = restClient(replica.url);
+        const { key, id } = (await api.post("/api-keys", { name: `replica-${database.name}`, role: "viewer" })).body;
+        const lastUsed = async () =>
+          (await server.database.db.selectFrom("api_keys").select("last_used_at").where("id", "=", id).executeTakeFirstOrThrow())
+            .last_used_at;
+        expect((await onReplica.get("/rollouts", key)).status).toBe(200);
+        expect(replica.operatorCache.stats().entries).toBe(1);
+        expect(await lastUsed()).toEqual(now);
+        // Last use is still written, once a minute, while the key is answered from memory.
+        const first = now;
+        now = new Date(first.getTime() + 30_000);
+        expect((await onReplica.get("/rollouts", key)).status).toBe(200);
+        expect(await lastUsed()).toEqual(first);
+        now = new Date(first.getTime() + 91_000);
+        expect((await onReplica.get("/rollouts", key)).status).toBe(200);
+        expect(await lastUsed()).toEqual(now);
+
+        const session = await login("admin", admin.password);
+        const cookie = cookieOf(session);
+        const me = () => onReplica.request("GET", "/auth/me", { token: null, headers: { cookie } });
+        expect((await me()).status).toBe(200);
+
+        // Revoked on the first server: refused by the replica as soon as the NOTIFY arrives.
+        expect((await api.delete(`/api-keys/${id}`)).status).toBe(204);
+        await expect.poll(async () => (await onReplica.get("/rollouts", key)).status, { timeout: 3_000, interval: 20 }).toBe(401);
+        expect((await me()).status).toBe(200);
+        const logout = await api.request("POST", "/auth/logout", {
+          token: null,
+          headers: { cookie, "x-csrf-token": session.body.csrfToken },
+        });
+        expect(logout.status).toBe(204);
+        await expect.poll(async () => (await me()).status, { timeout: 3_000, interval: 20 }).toBe(401);
+      } finally {
+        await replica.close();
+      }
+    });
 
   it("keeps device and operator credentials apart, and rotates and revokes device tokens", async () => {
     const { ids, tokens } = await createFleet(api, `cred-${database.name}`, 1);

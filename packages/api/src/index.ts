@@ -13,6 +13,7 @@ export { parseApiKey } from "./auth/secrets";
 export { SESSION_COOKIE } from "./auth/sessionCookie";
 export { accessByPath, openApiPathOf } from "./openapi";
 export { type AgentCache, createAgentCache, desiredStateEntry, etagOf } from "./cache/agentCache";
+export { createOperatorCache, type OperatorCache } from "./cache/operatorCache";
 export { type CacheWarmer, createCacheWarmer } from "./cache/cacheWarmer";
 export { apply as applyCacheChange, decodeChange as decodeCacheChange, INVALIDATION_CHANNEL } from "./cache/invalidation";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";

@@ -13,6 +13,7 @@ import { readCookie } from "./auth/sessionCookie";
 import type { RolloutEvents } from "./shared/rolloutEvents";
 import { resolvePrincipal } from "./auth/credentials";
 import type { AgentCache } from "./cache/agentCache";
+import type { OperatorCache } from "./cache/operatorCache";
 import type { ReportBatcher } from "./rollouts/reportBatcher";
 import type { LoginLimiter } from "./auth/loginLimiter";
 import { type Access, assertAccess, type DevicePrincipal, type Principal, type UserPrincipal } from "./auth/principal";
@@ -40,6 +41,8 @@ export interface Context {
   loginLimiter?: LoginLimiter;
   /** Token and desired-state cache for agent traffic; writes that change either invalidate it. */
   agentCache?: AgentCache;
+  /** Operators' API keys and sessions seen recently; revoking a key or logging out clears it. */
+  operatorCache?: OperatorCache;
   /** Group commit for agent reports (one per server); without it each report is its own transaction. */
   reportBatcher?: ReportBatcher;
 }
@@ -51,6 +54,7 @@ export interface ContextDependencies {
   events?: RolloutEvents;
   loginLimiter?: LoginLimiter;
   agentCache?: AgentCache;
+  operatorCache?: OperatorCache;
   reportBatcher?: ReportBatcher;
 }
 
@@ -82,7 +86,7 @@ export function createContextFactory(deps: ContextDependencies) {
         method: req.method ?? "GET",
       },
       clock,
-      deps.agentCache,
+      { agent: deps.agentCache, operators: deps.operatorCache },
     );
     return {
       db: deps.db,
@@ -91,6 +95,7 @@ export function createContextFactory(deps: ContextDependencies) {
       events: deps.events,
       loginLimiter: deps.loginLimiter,
       agentCache: deps.agentCache,
+      operatorCache: deps.operatorCache,
       reportBatcher: deps.reportBatcher,
       principal,
       http: res && {

@@ -1,3 +1,4 @@
+import { announce, apply as applyCacheChange, OPERATORS_CHANGED } from "../cache/invalidation";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { actorOf, recordAudit } from "../audit/auditLog";
 import { notFound } from "../shared/errors";
@@ -90,7 +91,7 @@ export const apiKeyRouter = {
     .output(z.void())
     .mutation(async ({ ctx, input }) => {
       const now = ctx.clock();
-      await ctx.db.transaction().execute(async (tx) => {
+      const revoked = await ctx.db.transaction().execute(async (tx) => {
         const key = await tx
           .selectFrom("api_keys")
           .select(["id", "prefix", "revoked_at"])
@@ -98,7 +99,7 @@ export const apiKeyRouter = {
           .forUpdate()
           .executeTakeFirst();
         if (!key) throw notFound("API key", input.keyId);
-        if (key.revoked_at) return;
+        if (key.revoked_at) return false;
         await tx.updateTable("api_keys").set({ revoked_at: now }).where("id", "=", key.id).execute();
         await recordAudit(
           tx,
@@ -106,6 +107,10 @@ export const apiKeyRouter = {
           { action: "api_key.revoked", target: { type: "api_key", id: key.id }, details: { prefix: key.prefix } },
           now,
         );
+        await announce(tx, OPERATORS_CHANGED, ctx.agentCache);
+        return true;
       });
+      // Refused from the next request on, here and (through the NOTIFY above) on every replica.
+      if (revoked) applyCacheChange(ctx.agentCache, OPERATORS_CHANGED, ctx.operatorCache);
     }),
 } satisfies TRPCRouterRecord;

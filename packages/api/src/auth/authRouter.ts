@@ -1,3 +1,4 @@
+import { announce, apply as applyCacheChange, OPERATORS_CHANGED } from "../cache/invalidation";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit/auditLog";
@@ -97,7 +98,12 @@ export const authRouter = {
     .output(z.void())
     .mutation(async ({ ctx }) => {
       if (ctx.principal.kind === "user" && ctx.principal.via.type === "session") {
-        await ctx.db.deleteFrom("sessions").where("token_hash", "=", ctx.principal.via.sessionKey).execute();
+        const { sessionKey } = ctx.principal.via;
+        await ctx.db.transaction().execute(async (tx) => {
+          await tx.deleteFrom("sessions").where("token_hash", "=", sessionKey).execute();
+          await announce(tx, OPERATORS_CHANGED, ctx.agentCache);
+        });
+        applyCacheChange(ctx.agentCache, OPERATORS_CHANGED, ctx.operatorCache);
       }
       if (ctx.http) ctx.http.setHeader("Set-Cookie", clearedSessionCookie({ secure: ctx.http.secure }));
     }),

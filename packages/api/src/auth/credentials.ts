@@ -1,5 +1,6 @@
 import type { Database, Kysely } from "@signalbeam/db";
 import type { AgentCache } from "../cache/agentCache";
+import type { ApiKeyIdentity, OperatorCache, SessionIdentity } from "../cache/operatorCache";
 import type { Clock } from "../shared/logger";
 import type { Principal } from "./principal";
 import { credentialKind, digestsEqual, parseApiKey, sha256Hex } from "./secrets";
@@ -31,7 +32,7 @@ export async function resolvePrincipal(
   db: Kysely<Database>,
   credentials: RequestCredentials,
   clock: Clock,
-  cache?: AgentCache,
+  caches: { agent?: AgentCache | undefined; operators?: OperatorCache | undefined } = {},
 ): Promise<Principal> {
   const { authorization, sessionCookie } = credentials;
   if (authorization) {
@@ -39,11 +40,11 @@ export async function resolvePrincipal(
     if (!match) return rejected("Authorization header must be 'Bearer <token>'");
     const token = match[1]!;
     const kind = credentialKind(token);
-    if (kind === "device") return resolveDeviceToken(db, token, cache);
-    if (kind === "apiKey") return resolveApiKey(db, token, clock);
+    if (kind === "device") return resolveDeviceToken(db, token, caches.agent);
+    if (kind === "apiKey") return resolveApiKey(db, token, clock, caches.operators);
     return rejected("unrecognised token: expected a device token (sbd_…) or an API key (sbk_…)");
   }
-  if (sessionCookie) return resolveSession(db, credentials, sessionCookie, clock);
+  if (sessionCookie) return resolveSession(db, credentials, sessionCookie, clock, caches.operators);
   return { kind: "anonymous" };
 }
 
@@ -62,9 +63,34 @@ async function resolveDeviceToken(db: Kysely<Database>, token: string, cache: Ag
   return { kind: "device", deviceId: device.id };
 }
 
-async function resolveApiKey(db: Kysely<Database>, key: string, clock: Clock): Promise<Principal> {
+async function resolveApiKey(db: Kysely<Database>, key: string, clock: Clock, cache?: OperatorCache): Promise<Principal> {
   const parsed = parseApiKey(key);
   if (!parsed) return rejected("malformed API key");
+  const digest = sha256Hex(key);
+  const identity = cache?.apiKey(digest) ?? (await readApiKey(db, parsed, digest, cache));
+  if (!identity) return rejected("invalid or revoked API key");
+  const now = clock();
+  if (!identity.lastUsedAt || now.getTime() - identity.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    identity.lastUsedAt = now; // the cached identity too: concurrent requests write it once
+    await db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", identity.keyId).execute();
+  }
+  return {
+    kind: "user",
+    userId: identity.userId,
+    username: identity.username,
+    role: identity.role,
+    via: { type: "apiKey", keyId: identity.keyId, keyName: identity.keyName, prefix: identity.prefix },
+  };
+}
+
+/** The key's row, if the key verifies and is not revoked; remembered in the cache when there is one. */
+async function readApiKey(
+  db: Kysely<Database>,
+  parsed: { prefix: string; secret: string },
+  digest: string,
+  cache: OperatorCache | undefined,
+): Promise<ApiKeyIdentity | undefined> {
+  const generation = cache?.generation() ?? 0;
   const row = await db
     .selectFrom("api_keys")
     .innerJoin("users", "users.id", "api_keys.user_id")
@@ -80,18 +106,18 @@ async function resolveApiKey(db: Kysely<Database>, key: string, clock: Clock): P
     ])
     .where("api_keys.prefix", "=", parsed.prefix)
     .executeTakeFirst();
-  if (!row || !digestsEqual(row.secret_hash, sha256Hex(parsed.secret)) || row.revoked_at)
-    return rejected("invalid or revoked API key");
-  const now = clock();
-  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS)
-    await db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", row.id).execute();
-  return {
-    kind: "user",
+  if (!row || !digestsEqual(row.secret_hash, sha256Hex(parsed.secret)) || row.revoked_at) return undefined;
+  const identity: ApiKeyIdentity = {
+    keyId: row.id,
+    keyName: row.name,
+    prefix: parsed.prefix,
+    role: row.role,
     userId: row.user_id,
     username: row.username,
-    role: row.role,
-    via: { type: "apiKey", keyId: row.id, keyName: row.name, prefix: parsed.prefix },
+    lastUsedAt: row.last_used_at,
   };
+  cache?.rememberApiKey(digest, identity, generation);
+  return identity;
 }
 
 async function resolveSession(
@@ -99,25 +125,45 @@ async function resolveSession(
   credentials: RequestCredentials,
   cookie: string,
   clock: Clock,
+  cache: OperatorCache | undefined,
 ): Promise<Principal> {
   const sessionKey = sha256Hex(cookie);
-  const session = await db
+  const session = cache?.session(sessionKey) ?? (await readSession(db, sessionKey, cache));
+  if (!session || session.expiresAt.getTime() <= clock().getTime()) return rejected("your session has expired; sign in again");
+  if (!SAFE_METHODS.has(credentials.method.toUpperCase())) {
+    const presented = credentials.csrfHeader ?? "";
+    if (!digestsEqual(sha256Hex(presented), sha256Hex(session.csrfToken)))
+      return rejected("this request needs the session's X-CSRF-Token header", "FORBIDDEN");
+  }
+  return {
+    kind: "user",
+    userId: session.userId,
+    username: session.username,
+    role: session.role,
+    via: { type: "session", csrfToken: session.csrfToken, sessionKey },
+  };
+}
+
+async function readSession(
+  db: Kysely<Database>,
+  sessionKey: string,
+  cache: OperatorCache | undefined,
+): Promise<SessionIdentity | undefined> {
+  const generation = cache?.generation() ?? 0;
+  const row = await db
     .selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
     .select(["sessions.csrf_token", "sessions.expires_at", "users.id as user_id", "users.username", "users.role"])
     .where("sessions.token_hash", "=", sessionKey)
     .executeTakeFirst();
-  if (!session || session.expires_at.getTime() <= clock().getTime()) return rejected("your session has expired; sign in again");
-  if (!SAFE_METHODS.has(credentials.method.toUpperCase())) {
-    const presented = credentials.csrfHeader ?? "";
-    if (!digestsEqual(sha256Hex(presented), sha256Hex(session.csrf_token)))
-      return rejected("this request needs the session's X-CSRF-Token header", "FORBIDDEN");
-  }
-  return {
-    kind: "user",
-    userId: session.user_id,
-    username: session.username,
-    role: session.role,
-    via: { type: "session", csrfToken: session.csrf_token, sessionKey },
+  if (!row) return undefined;
+  const identity: SessionIdentity = {
+    userId: row.user_id,
+    username: row.username,
+    role: row.role,
+    csrfToken: row.csrf_token,
+    expiresAt: row.expires_at,
   };
+  cache?.rememberSession(sessionKey, identity, generation);
+  return identity;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeChange, encodeChange } from "./invalidation";
+import { createAgentCache } from "./agentCache";
+import { apply, decodeChange, encodeChange, OPERATORS_CHANGED } from "./invalidation";
+import { createOperatorCache } from "./operatorCache";
 
 describe("cache change messages", () => {
   it.each([
@@ -10,6 +12,10 @@ describe("cache change messages", () => {
     [
       { kind: "credentials", devices: "all" },
       { kind: "credentials", devices: "all" },
+    ],
+    [
+      { kind: "operators", devices: "all", origin: "replica-b" },
+      { kind: "operators", devices: "all", origin: "replica-b" },
     ],
     [
       { kind: "desired", devices: ["d1"], origin: "replica-a" },
@@ -34,5 +40,19 @@ describe("cache change messages", () => {
     '{"kind":"desired","devices":"all","origin":7}',
   ])("ignores %j", (payload) => {
     expect(decodeChange(payload)).toBeUndefined();
+  });
+
+  it("applies an operator change to the operator cache only", () => {
+    const agents = createAgentCache();
+    const operators = createOperatorCache();
+    agents.rememberToken("device-digest", "d1", agents.generation());
+    operators.rememberSession(
+      "session-digest",
+      { userId: "u", username: "a", role: "admin", csrfToken: "c", expiresAt: new Date() },
+      0,
+    );
+    apply(agents, OPERATORS_CHANGED, operators);
+    expect(operators.session("session-digest")).toBeUndefined();
+    expect(agents.deviceForToken("device-digest")).toBe("d1");
   });
 });

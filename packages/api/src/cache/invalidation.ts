@@ -1,8 +1,9 @@
 import { type Database, sql, type Transaction } from "@signalbeam/db";
 import type { AgentCache } from "./agentCache";
+import type { OperatorCache } from "./operatorCache";
 
 /**
- * Telling caches that desired states or credentials changed: `announce` inside the writing
+ * Telling caches that desired states, device credentials or operator credentials changed: `announce` inside the writing
  * transaction (a PostgreSQL NOTIFY, delivered to other replicas only if the transaction commits),
  * `apply` on this process's own cache once it has committed.
  */
@@ -12,7 +13,8 @@ export const INVALIDATION_CHANNEL = "signalbeam_agent_cache";
 const MAX_LISTED_DEVICES = 200;
 
 export interface CacheChange {
-  kind: "desired" | "credentials";
+  /** `operators`: an API key was revoked or a session ended (`devices` is then "all"). */
+  kind: "desired" | "credentials" | "operators";
   devices: readonly string[] | "all";
   /** The cache of the replica that made the change: it applies its own changes directly, so it skips this one. */
   origin?: string;
@@ -27,7 +29,7 @@ export function decodeChange(payload: string): CacheChange | undefined {
   try {
     const parsed = JSON.parse(payload) as CacheChange;
     if (
-      (parsed.kind === "desired" || parsed.kind === "credentials") &&
+      (parsed.kind === "desired" || parsed.kind === "credentials" || parsed.kind === "operators") &&
       (parsed.devices === "all" || Array.isArray(parsed.devices)) &&
       (parsed.origin === undefined || typeof parsed.origin === "string")
     )
@@ -38,13 +40,17 @@ export function decodeChange(payload: string): CacheChange | undefined {
   return undefined;
 }
 
+export const OPERATORS_CHANGED: CacheChange = { kind: "operators", devices: "all" };
+
+/** `from`: this replica's agent cache, whose id tells its own messages from other replicas'. */
 export async function announce(tx: Transaction<Database>, change: CacheChange, from: AgentCache | undefined): Promise<void> {
   if (change.devices !== "all" && change.devices.length === 0) return;
   const payload = encodeChange({ ...change, ...(from ? { origin: from.id } : {}) });
   await sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(tx);
 }
 
-export function apply(cache: AgentCache | undefined, change: CacheChange): void {
+export function apply(cache: AgentCache | undefined, change: CacheChange, operators?: OperatorCache): void {
+  if (change.kind === "operators") return operators?.changed();
   if (!cache) return;
   if (change.kind === "desired") cache.desiredStatesChanged(change.devices);
   else cache.credentialsChanged(change.devices);

@@ -66,8 +66,11 @@ export const rolloutRouter = {
     .input(rolloutDevicesInput)
     .output(rolloutDevicesOutput)
     .query(async ({ ctx, input }) => {
-      const rollout = await findRollout(ctx.db, input.rolloutId);
-      const rows = await listRolloutDevices(ctx.db, input.rolloutId, input.status, input.sort as DeviceSort | undefined, input);
+      // Independent reads, so side by side on two pooled connections (an unknown id finds no rows and then 404s).
+      const [rollout, rows] = await Promise.all([
+        findRollout(ctx.db, input.rolloutId),
+        listRolloutDevices(ctx.db, input.rolloutId, input.status, input.sort as DeviceSort | undefined, input),
+      ]);
       const totalCount = input.status ? rollout[input.status] : rollout.total;
       return {
         rolloutId: rollout.id,
