@@ -37,6 +37,8 @@ describe.runIf(postgres)("npm run bench -- --smoke", () => {
       "B3-cancel",
       "B4-rollout",
       "B4-devices",
+      "B4-rollout-8c",
+      "B4-devices-8c",
       "B4-list",
       "B5-wall",
       "B5-cpu",

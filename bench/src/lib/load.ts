@@ -16,6 +16,12 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Stop after this many requests instead (autocannon's `amount`; the duration no longer applies). */
   amount?: number;
+  /**
+   * Offer this many requests per second across all connections (autocannon's `overallRate`)
+   * instead of sending the next request as soon as an answer arrives: latency at a stated load,
+   * not at saturation.
+   */
+  ratePerSecond?: number;
   method?: "GET" | "PUT" | "POST";
   /** Called for every request: rotate paths, headers and bodies across many devices. */
   next?: () => { path: string; headers?: Record<string, string>; body?: string };
@@ -31,6 +37,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         connections: options.connections,
         duration: options.durationSeconds,
         ...(options.amount !== undefined ? { amount: options.amount } : {}),
+        ...(options.ratePerSecond !== undefined ? { overallRate: options.ratePerSecond } : {}),
         method: options.method ?? "GET",
         headers: options.headers,
         ...(options.next
