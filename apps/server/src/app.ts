@@ -7,6 +7,7 @@ import {
   buildOpenApiDocument,
   type Clock,
   type AgentCache,
+  type CacheWarmer,
   createAgentCache,
   createOperatorCache,
   createContextFactory,
@@ -45,6 +46,8 @@ export interface AppDependencies {
   loginLimiter?: LoginLimiter;
   agentCache?: AgentCache;
   operatorCache?: OperatorCache;
+  /** The agent cache's warmer, if one runs (polls for devices it is loading wait for it). */
+  cacheWarmer?: CacheWarmer;
   /** Answer agent polls and reports before Express (default); off only to compare the two in tests. */
   fastPaths?: boolean;
 }
@@ -150,7 +153,7 @@ export function createApp(deps: AppDependencies): HttpApp {
     deps.fastPaths === false
       ? []
       : [
-          desiredStateFastPath({ createContext, cache: agentCache, apiBase: "/api" }),
+          desiredStateFastPath({ createContext, cache: agentCache, warmer: deps.cacheWarmer, apiBase: "/api" }),
           reportFastPath({ createContext, apiBase: "/api" }),
         ];
   const fastPath = async (req: IncomingMessage, res: ServerResponse) => {

@@ -69,6 +69,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Never the secrets themselves: `main` prints generated ones once, to the terminal only.
     if (bootstrap) log.info({ username: bootstrap.username }, "admin account and admin API key created");
 
+    const agentCache = createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 });
+    warmer = createCacheWarmer({
+      db: database.db,
+      cache: agentCache,
+      onError: (error) => log.warn({ err: error }, "agent cache warm-up failed; polls read the database meanwhile"),
+    });
     const app = createApp({
       db: database.db,
       log,
@@ -76,17 +82,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       webDir: options.webDir,
       trustProxy: options.trustProxy,
       loginLimiter: options.loginLimiter,
-      agentCache: createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 }),
+      agentCache,
+      cacheWarmer: warmer,
       fastPaths: options.fastPaths,
     });
     const stopListening = options.databaseUrl
       ? await listenForCacheChanges(options.databaseUrl, app.agentCache, app.operatorCache, log)
       : async () => {};
-    warmer = createCacheWarmer({
-      db: database.db,
-      cache: app.agentCache,
-      onError: (error) => log.warn({ err: error }, "agent cache warm-up failed; polls read the database meanwhile"),
-    });
     if (options.agentCache?.warm ?? true) warmer.start();
     server = createServer(app.handler);
     // Agents keep connections open between polls; let them.

@@ -122,6 +122,21 @@ describe.each(testDatabases)("agent polls on $name", (database) => {
     expect(server.agentCache.desiredState(a)!.body).toBe(await procedureAnswer(a));
   });
 
+  it("has a poll that finds nothing cached wait for the warmer's batch rather than query on its own", async () => {
+    const { ids, tokens } = await createFleet(api, `herd-${database.name}`, 3);
+    await server.cacheWarmer.idle();
+    // As a rollout's commit does: these devices' answers are gone and the warmer is reloading them.
+    server.agentCache.desiredStatesChanged(ids);
+    const waits = ids.map((id) => server.cacheWarmer.loading(id));
+    expect(waits.every((wait) => wait instanceof Promise)).toBe(true);
+    expect(server.cacheWarmer.loading(`never-invalidated-${database.name}`)).toBeUndefined();
+    const polls = await Promise.all(ids.map((id) => poll(id, tokens.get(id)!)));
+    expect(polls.map((response) => response.status)).toEqual([200, 200, 200]);
+    await Promise.all(waits);
+    for (const id of ids) expect(server.agentCache.desiredState(id), id).toBeDefined();
+    expect(server.cacheWarmer.loading(ids[0]!)).toBeUndefined(); // loaded: nothing left to wait for
+  });
+
   it("answers errors exactly as the REST path does", async () => {
     const { ids, tokens } = await createFleet(api, `errors-${database.name}`, 2);
     const [a, b] = ids as [string, string];

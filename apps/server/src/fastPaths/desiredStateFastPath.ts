@@ -1,4 +1,4 @@
-import { type AgentCache, createCaller, desiredStateEntry } from "@signalbeam/api";
+import { type AgentCache, type CacheWarmer, createCaller, desiredStateEntry } from "@signalbeam/api";
 import type { CreateContext, FastPath } from "./fastPath";
 import { routeOf } from "./routeOf";
 
@@ -16,6 +16,8 @@ import { routeOf } from "./routeOf";
 export interface FastPathDependencies {
   createContext: CreateContext;
   cache: AgentCache;
+  /** The cache's warmer, when it runs: a poll for a device it is about to load waits for that batch. */
+  warmer?: Pick<CacheWarmer, "loading"> | undefined;
   /** Where the REST API is mounted. */
   apiBase: string;
 }
@@ -34,6 +36,11 @@ export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
     const ctx = await deps.createContext({ req, res });
     if (ctx.principal.kind !== "device" || ctx.principal.deviceId !== deviceId) return false;
     let entry = deps.cache.desiredState(deviceId);
+    const loading = entry ? undefined : deps.warmer?.loading(deviceId);
+    if (loading) {
+      await loading;
+      entry = deps.cache.desiredState(deviceId);
+    }
     if (!entry) {
       const generation = deps.cache.generation();
       let answer: unknown;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createAgentCache, etagOf } from "./agentCache";
+import { type AgentCache, createAgentCache, etagOf } from "./agentCache";
 
 const entry = (body: string) => ({ body, etag: etagOf(body) });
 
@@ -38,6 +38,28 @@ describe("agent cache", () => {
     cache.credentialsChanged(["d1"]);
     cache.rememberToken("old-digest", "d1", lookupStartedAt);
     expect(cache.deviceForToken("old-digest")).toBeUndefined();
+  });
+
+  // A read is dropped only when its own device (or everything) changed while it was in flight:
+  // with devices registering every millisecond, a global check would keep nothing at all.
+  it.each([
+    ["another device's desired state", (c: AgentCache) => c.desiredStatesChanged(["d2"]), true, true],
+    ["another device's credentials", (c: AgentCache) => c.credentialsChanged(["d2"]), true, true],
+    ["its own desired state", (c: AgentCache) => c.desiredStatesChanged(["d1"]), false, true],
+    ["its own credentials", (c: AgentCache) => c.credentialsChanged(["d1"]), true, false],
+    ["every desired state", (c: AgentCache) => c.desiredStatesChanged("all"), false, true],
+    ["every credential", (c: AgentCache) => c.credentialsChanged("all"), true, false],
+  ])("a read of d1 that overlapped a change to %s: desired kept %s, token kept %s", (_label, change, desiredKept, tokenKept) => {
+    const cache = createAgentCache();
+    const readStartedAt = cache.generation();
+    change(cache);
+    cache.rememberDesiredState("d1", entry("answer"), readStartedAt);
+    cache.rememberToken("digest-1", "d1", readStartedAt);
+    expect(cache.desiredState("d1") !== undefined).toBe(desiredKept);
+    expect(cache.deviceForToken("digest-1") !== undefined).toBe(tokenKept);
+    // A read that starts after the change is kept whatever it was.
+    cache.rememberDesiredState("d1", entry("fresh"), cache.generation());
+    expect(cache.desiredState("d1")?.body).toBe("fresh");
   });
 
   it("evicts the least recently used devices beyond its limit", () => {

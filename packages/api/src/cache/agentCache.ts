@@ -8,8 +8,11 @@ import { LRUCache } from "lru-cache";
  *
  * Correctness rests on invalidation, never on expiry: every write that changes a desired state or
  * a credential calls `desiredStatesChanged` / `credentialsChanged` after its commit (and other
- * replicas hear of it through PostgreSQL NOTIFY). A read that overlaps an invalidation does not
- * store its answer (the generation check), so a stale answer can never outlive the change.
+ * replicas hear of it through PostgreSQL NOTIFY). A read that overlaps an invalidation of the same
+ * device does not store its answer (the generation check), so a stale answer can never outlive the
+ * change. The check is per device: while 10,000 agents register, each registration invalidates
+ * its own device, and a global check would throw away nearly every other read made meanwhile —
+ * leaving the whole fleet uncached and its polls piling up on the database.
  */
 export interface DesiredStateEntry {
   body: string;
@@ -18,7 +21,10 @@ export interface DesiredStateEntry {
 
 export interface AgentCache {
   deviceForToken(digest: string): string | undefined;
-  /** Generations: take one before a database read, hand it back when storing what the read found. */
+  /**
+   * Generations: take one before a database read, hand it back when storing what the read found;
+   * it is stored only if that device (or everything) was not invalidated since.
+   */
   generation(): number;
   rememberToken(digest: string, deviceId: string, readAtGeneration: number): void;
   desiredState(deviceId: string): DesiredStateEntry | undefined;
@@ -58,6 +64,17 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
   const digestByDevice = new Map<string, string>();
   const desired = new LRUCache<string, DesiredStateEntry>({ max: limits.maxDevices });
   let generation = 0;
+  /** When each device's desired state / credentials were last invalidated, and when everything was. */
+  const desiredChangedAt = new Map<string, number>();
+  const credentialsChangedAt = new Map<string, number>();
+  let allDesiredChangedAt = 0;
+  let allCredentialsChangedAt = 0;
+  const unchangedSince = (readAt: number, deviceId: string, changedAt: Map<string, number>, allChangedAt: number) =>
+    readAt >= allChangedAt && readAt >= (changedAt.get(deviceId) ?? 0);
+  const stamp = (deviceIds: readonly string[], changedAt: Map<string, number>) => {
+    generation++;
+    for (const deviceId of deviceIds) changedAt.set(deviceId, generation);
+  };
   const listeners = new Set<(kind: "desired" | "credentials", deviceIds: readonly string[] | "all") => void>();
   const tell = (kind: "desired" | "credentials", deviceIds: readonly string[] | "all") => {
     for (const listener of listeners) listener(kind, deviceIds);
@@ -66,27 +83,34 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
   return {
     deviceForToken: (digest) => deviceByDigest.get(digest),
     rememberToken(digest, deviceId, readAtGeneration) {
-      if (readAtGeneration !== generation) return;
+      if (!unchangedSince(readAtGeneration, deviceId, credentialsChangedAt, allCredentialsChangedAt)) return;
       deviceByDigest.set(digest, deviceId);
       digestByDevice.set(deviceId, digest);
     },
     desiredState: (deviceId) => desired.get(deviceId),
     generation: () => generation,
     rememberDesiredState(deviceId, entry, readAtGeneration) {
-      if (readAtGeneration === generation) desired.set(deviceId, entry);
+      if (unchangedSince(readAtGeneration, deviceId, desiredChangedAt, allDesiredChangedAt)) desired.set(deviceId, entry);
     },
     desiredStatesChanged(deviceIds) {
-      generation++;
-      if (deviceIds === "all") desired.clear();
-      else for (const deviceId of deviceIds) desired.delete(deviceId);
+      if (deviceIds === "all") {
+        allDesiredChangedAt = ++generation;
+        desiredChangedAt.clear(); // older than the line just drawn under everything
+        desired.clear();
+      } else {
+        stamp(deviceIds, desiredChangedAt);
+        for (const deviceId of deviceIds) desired.delete(deviceId);
+      }
       tell("desired", deviceIds);
     },
     credentialsChanged(deviceIds) {
-      generation++;
       if (deviceIds === "all") {
+        allCredentialsChangedAt = ++generation;
+        credentialsChangedAt.clear();
         deviceByDigest.clear();
         digestByDevice.clear();
       } else {
+        stamp(deviceIds, credentialsChangedAt);
         for (const deviceId of deviceIds) {
           const digest = digestByDevice.get(deviceId);
           if (digest) deviceByDigest.delete(digest);

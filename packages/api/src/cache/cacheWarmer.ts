@@ -22,6 +22,14 @@ export interface CacheWarmer {
   idle(): Promise<void>;
   /** Stop refilling; resolves once the batch in flight has finished. */
   stop(): Promise<void>;
+  /**
+   * When this device's desired state is queued or being loaded: a promise that settles once its
+   * batch is done (loaded or failed). A poll that finds nothing cached waits for that one query
+   * for thousands of devices rather than adding its own — right after a rollout invalidates
+   * 10,000 devices, their polls would otherwise pile up thousands of single-row queries (and the
+   * requests waiting on them) in front of the very batches that would answer them.
+   */
+  loading(deviceId: string): Promise<void> | undefined;
 }
 
 export interface CacheWarmerOptions {
@@ -45,18 +53,33 @@ export function createCacheWarmer(options: CacheWarmerOptions): CacheWarmer {
   const { db, cache } = options;
   const batchSize = options.batchSize ?? 2_000;
   let desired: Pending;
+  /** The desired states the pass in progress is loading. */
+  let loadingDesired: Pending;
   let credentials: Pending;
+  const waiters = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const release = (deviceIds: Iterable<string> | "all") => {
+    const ids = deviceIds === "all" ? [...waiters.keys()] : deviceIds;
+    for (const id of ids) {
+      waiters.get(id)?.resolve();
+      waiters.delete(id);
+    }
+  };
   let running: Promise<void> | undefined;
   let stopped = true;
   let unsubscribe: (() => void) | undefined;
 
   const storeDesired = async (selection: Parameters<typeof readDesiredStates>[1]) => {
     const generation = cache.generation();
-    const answers = await readDesiredStates(db, selection);
-    for (const answer of answers) {
-      cache.rememberDesiredState(answer.deviceId, desiredStateEntry(desiredStateSchema.parse(answer)), generation);
+    try {
+      const answers = await readDesiredStates(db, selection);
+      for (const answer of answers) {
+        cache.rememberDesiredState(answer.deviceId, desiredStateEntry(desiredStateSchema.parse(answer)), generation);
+      }
+      release(answers.map((answer) => answer.deviceId));
+      return answers;
+    } finally {
+      if ("deviceIds" in selection) release(selection.deviceIds);
     }
-    return answers;
   };
 
   const storeTokens = async (selection: { deviceIds: readonly string[] } | { after: string | null }) => {
@@ -93,6 +116,7 @@ export function createCacheWarmer(options: CacheWarmerOptions): CacheWarmer {
       const states = desired;
       credentials = undefined;
       desired = undefined;
+      loadingDesired = states;
       try {
         if (tokens === "all") await loadEverything((after) => storeTokens({ after }));
         else if (tokens) await loadListed(tokens, (deviceIds) => storeTokens({ deviceIds }));
@@ -103,6 +127,10 @@ export function createCacheWarmer(options: CacheWarmerOptions): CacheWarmer {
         else if (states) await loadListed(states, (deviceIds) => storeDesired({ deviceIds }));
       } catch (error) {
         options.onError?.(error); // what failed stays uncached: polls read it from the database
+      } finally {
+        loadingDesired = undefined;
+        // Whoever still waits (a device with no row, a failed batch) reads the database now.
+        if (!desired) release("all");
       }
     }
   };
@@ -135,6 +163,20 @@ export function createCacheWarmer(options: CacheWarmerOptions): CacheWarmer {
       stopped = true;
       unsubscribe?.();
       await running;
+      release("all");
+    },
+    loading(deviceId) {
+      if (stopped) return undefined;
+      const queued = (pending: Pending) => pending === "all" || (pending !== undefined && pending.has(deviceId));
+      if (!queued(desired) && !queued(loadingDesired)) return undefined;
+      let waiter = waiters.get(deviceId);
+      if (!waiter) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((done) => (resolve = done));
+        waiter = { promise, resolve };
+        waiters.set(deviceId, waiter);
+      }
+      return waiter.promise;
     },
   };
 }
