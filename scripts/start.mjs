@@ -12,7 +12,7 @@ run("npx", ["turbo", "run", "build", "--output-logs=errors-only"]);
 
 const children = [];
 const launch = (args) => {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: root, stdio: "inherit" });
+  const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit" });
   children.push(child);
   return child;
 };
@@ -23,7 +23,8 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll(sig
 const admin = localAdminCredentials(process.env);
 process.env.SIGNALBEAM_ADMIN_PASSWORD = admin.password;
 process.env.SIGNALBEAM_ADMIN_TOKEN = admin.token;
-const server = launch(["apps/server/src/main.ts"]);
+// The server runs from its bundle (built just above), as in production; `npm run serve` runs the sources.
+const server = launch(["--enable-source-maps", "apps/server/dist/signalbeam-server.mjs"]);
 server.on("exit", (code, signal) => {
   stopAll("SIGTERM");
   process.exit(code ?? (signal ? 1 : 0));
@@ -58,6 +59,6 @@ if (keyWorks) {
 
 if (keyWorks && demoOn("SIGNALBEAM_DEMO") && demoOn("SIGNALBEAM_DEMO_FLEET")) {
   process.env.SIGNALBEAM_API_KEY = admin.token;
-  launch(["apps/agent/src/fleet/main.ts", "--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1"]);
+  launch(["apps/agent/dist/signalbeam-fleet.mjs", "--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1"]);
   console.log(`› demo fleet: simulated agents are polling for the demo devices; assign a bundle at ${url} to watch them update`);
 }

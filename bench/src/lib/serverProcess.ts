@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readProcessStats } from "./processStats";
@@ -31,7 +31,14 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000)
 /** Extra Node flags for the server only, e.g. `BENCH_SERVER_NODE_ARGS="--cpu-prof"` to profile it under load. */
 const serverNodeArguments = () => (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
-/** The real server, as `npm run serve` starts it, in its own process (so its CPU and memory are its own). */
+/** The server's production bundle, rebuilt from the sources now so a benchmark never measures stale code. */
+function buildServerBundle(): string {
+  execFileSync("npm", ["run", "build", "--silent", "-w", "@signalbeam/server"], { cwd: root, stdio: "inherit" });
+  return path.join(root, "apps/server/dist/signalbeam-server.mjs");
+}
+let bundle: string | undefined;
+
+/** The real server, as `npm start` runs it (its bundle), in its own process (so its CPU and memory are its own). */
 export async function startServerProcess(options: {
   databaseUrl?: string;
   dataDir?: string;
@@ -39,7 +46,8 @@ export async function startServerProcess(options: {
   /** More server settings (e.g. SIGNALBEAM_AGENT_CACHE_WARM). */
   env?: Record<string, string>;
 }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...serverNodeArguments(), "--import", "tsx", "apps/server/src/main.ts"], {
+  bundle ??= buildServerBundle();
+  const child = spawn(process.execPath, [...serverNodeArguments(), "--enable-source-maps", bundle], {
     cwd: root,
     env: {
       ...process.env,
