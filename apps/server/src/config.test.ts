@@ -18,7 +18,7 @@ describe("parseServerConfig", () => {
         trustProxy: false,
         agentCacheDevices: 250_000,
         agentCacheWarm: true,
-        heapGrowthPercent: 100,
+        heapGrowthPercent: 50,
       },
     });
   });

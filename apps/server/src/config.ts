@@ -66,7 +66,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   if (!["on", "off", "true", "false", "1", "0"].includes(warmText))
     errors.push(`SIGNALBEAM_AGENT_CACHE_WARM must be on or off, got "${env.SIGNALBEAM_AGENT_CACHE_WARM}"`);
 
-  const heapGrowthText = env.SIGNALBEAM_HEAP_GROWTH_PERCENT ?? "100";
+  const heapGrowthText = env.SIGNALBEAM_HEAP_GROWTH_PERCENT ?? "50";
   const heapGrowthPercent = Number(heapGrowthText);
   if (!/^\d+$/.test(heapGrowthText) || heapGrowthPercent > 300)
     errors.push(`SIGNALBEAM_HEAP_GROWTH_PERCENT must be a whole number from 0 to 300, got "${heapGrowthText}"`);
