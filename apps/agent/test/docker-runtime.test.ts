@@ -1,3 +1,4 @@
+import type Docker from "dockerode";
 import http from "node:http";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,7 +11,8 @@ import { engine, removeTestContainers, TEST_IMAGES, testLabels } from "./support
 
 /** The executor and the dockerode runtime against a real engine (podman's Docker API). */
 describe.runIf(engine)("DockerRuntime + executor on a real engine", () => {
-  const docker = engine!.docker;
+  // Collected even when the suite is skipped for want of an engine: nothing may use it before a test runs.
+  const docker = engine?.docker as Docker;
   const runtime = new DockerRuntime(docker, 2);
   const device = `rt-${process.pid}`;
   const log = pino({ level: "silent" });

@@ -1,3 +1,4 @@
+import type Docker from "dockerode";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,7 +38,8 @@ describe("agent process configuration", () => {
 
 /** The real server, the real agent process and a real engine, end to end. */
 describe.runIf(engine)("end to end: server + agent process + container engine", () => {
-  const docker = engine!.docker;
+  // Collected even when the suite is skipped for want of an engine: nothing may use it before a test runs.
+  const docker = engine?.docker as Docker;
   const deviceId = `e2e-${process.pid}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "sb-e2e-data-"));
   const stateDir = mkdtempSync(path.join(tmpdir(), "sb-e2e-agent-"));
