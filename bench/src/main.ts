@@ -11,6 +11,7 @@ import { bulkWrites } from "./figures/b3Bulk";
 import { flatReads } from "./figures/b4Reads";
 import { endToEnd } from "./figures/b5Fleet";
 import { dashboard } from "./figures/b6Dashboard";
+import { sql } from "@signalbeam/db";
 import { freshDatabase } from "./lib/database";
 import { BENCH_BUNDLE_ID, seedBundle, seedDevices, seedGroup } from "./lib/seed";
 import { BENCH_ADMIN_PASSWORD, BENCH_ADMIN_TOKEN, root, startServerProcess } from "./lib/serverProcess";
@@ -38,6 +39,10 @@ try {
   await seedDevices(database.handle.db, 1, devices);
   await seedBundle(database.handle.db, ["1.0.0", "1.1.0", "1.2.0"]);
   const groupId = await seedGroup(database.handle.db, "Bench Fleet", 1, devices);
+  // As autovacuum leaves a live database: statistics that know the fleet but not the rollout about
+  // to be created. (Without them the planner guesses from table sizes, which hid a cancel whose
+  // plan was quadratic in the rollout's size once statistics existed.)
+  await sql`ANALYZE`.execute(database.handle.db);
   say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const server = await startServerProcess({ databaseUrl: database.url, port: Number(values.port) });

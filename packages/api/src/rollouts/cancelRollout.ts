@@ -32,24 +32,27 @@ export async function cancelRollout(
         status: rollout.status,
       });
 
+    // Three single-purpose statements rather than one with a shared CTE: a rollout created moments
+    // ago is unknown to the planner's statistics (estimated at a row or two), and a join against a
+    // materialised CTE then becomes a nested loop over 100,000 × 100,000 rows. Each statement here
+    // joins only indexed tables, so a wrong estimate costs little.
     const moved = await sql<{ old_status: DeviceRolloutState; devices: number }>`
-      WITH old AS (
-        SELECT device_id, status, previous_bundle_id, previous_version
-        FROM rollout_statuses
-        WHERE rollout_id = ${rolloutId} AND status IN ('pending', 'updating')
-        FOR UPDATE
-      ), cancelled AS (
-        UPDATE rollout_statuses rs
-        SET status = 'cancelled', completed_at = ${now}, updated_at = ${now}
-        FROM old
-        WHERE rs.rollout_id = ${rolloutId} AND rs.device_id = old.device_id
-      ), restored AS (
-        UPDATE device_desired_states dd
-        SET rollout_id = NULL, bundle_id = old.previous_bundle_id, version = old.previous_version, updated_at = ${now}
-        FROM old
-        WHERE old.status = 'pending' AND dd.device_id = old.device_id AND dd.rollout_id = ${rolloutId}
-      )
-      SELECT status AS old_status, count(*)::int AS devices FROM old GROUP BY status
+      SELECT status AS old_status, count(*)::int AS devices
+      FROM rollout_statuses
+      WHERE rollout_id = ${rolloutId} AND status IN ('pending', 'updating')
+      GROUP BY status
+    `.execute(tx);
+    await sql`
+      UPDATE device_desired_states dd
+      SET rollout_id = NULL, bundle_id = rs.previous_bundle_id, version = rs.previous_version, updated_at = ${now}
+      FROM rollout_statuses rs
+      WHERE rs.rollout_id = ${rolloutId} AND rs.status = 'pending'
+        AND dd.device_id = rs.device_id AND dd.rollout_id = ${rolloutId}
+    `.execute(tx);
+    await sql`
+      UPDATE rollout_statuses
+      SET status = 'cancelled', completed_at = ${now}, updated_at = ${now}
+      WHERE rollout_id = ${rolloutId} AND status IN ('pending', 'updating')
     `.execute(tx);
     const counts = moved.rows.reduce(
       (acc, move) => moveCounts(acc, move.old_status, "cancelled", move.devices),
