@@ -61,6 +61,17 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
   const message = `superseded by rollout ${rolloutId}`;
   const locked = takeOver.prepared ?? (await lockRolloutsToSupersede(tx, rolloutId, deviceIds));
   const recordFallbacks = takeOver.prepared === undefined;
+  if (!recordFallbacks && locked.size === 0) {
+    // No other rollout has any of these devices pending or updating, and none can gain one while
+    // we hold their desired-state locks: nothing to supersede, so no need to look for 100,000
+    // devices' rows in other rollouts — only the desired states move.
+    await sql`
+      UPDATE device_desired_states
+      SET rollout_id = ${rolloutId}, bundle_id = ${bundleId}, version = ${version}, updated_at = ${now}
+      WHERE device_id = ANY(${devices}::text[])
+    `.execute(tx);
+    return;
+  }
 
   const superseded = await sql<SupersededCount>`
     WITH target AS (
