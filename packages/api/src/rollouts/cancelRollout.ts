@@ -4,6 +4,7 @@ import { actorOf, recordAudit } from "../audit/auditLog";
 import { announce, apply, type CacheChange } from "../cache/invalidation";
 import type { Context } from "../trpc";
 import { DomainError } from "../shared/errors";
+import { withoutNestedLoops } from "../shared/bulkJoin";
 import { inTransaction } from "../shared/transaction";
 import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
 import { moveCounts } from "./rolloutStatus";
@@ -32,23 +33,23 @@ export async function cancelRollout(
         status: rollout.status,
       });
 
-    // Three single-purpose statements rather than one with a shared CTE: a rollout created moments
-    // ago is unknown to the planner's statistics (estimated at a row or two), and a join against a
-    // materialised CTE then becomes a nested loop over 100,000 × 100,000 rows. Each statement here
-    // joins only indexed tables, so a wrong estimate costs little.
+    // Count, restore, cancel: the restore is the only join, and it runs without nested loops (see
+    // withoutNestedLoops: the planner believes this rollout has a row or two).
     const moved = await sql<{ old_status: DeviceRolloutState; devices: number }>`
       SELECT status AS old_status, count(*)::int AS devices
       FROM rollout_statuses
       WHERE rollout_id = ${rolloutId} AND status IN ('pending', 'updating')
       GROUP BY status
     `.execute(tx);
-    await sql`
+    await withoutNestedLoops(tx, () =>
+      sql`
       UPDATE device_desired_states dd
       SET rollout_id = NULL, bundle_id = rs.previous_bundle_id, version = rs.previous_version, updated_at = ${now}
       FROM rollout_statuses rs
       WHERE rs.rollout_id = ${rolloutId} AND rs.status = 'pending'
         AND dd.device_id = rs.device_id AND dd.rollout_id = ${rolloutId}
-    `.execute(tx);
+    `.execute(tx),
+    );
     await sql`
       UPDATE rollout_statuses
       SET status = 'cancelled', completed_at = ${now}, updated_at = ${now}

@@ -1,5 +1,6 @@
 import type { Database, DeviceRolloutState, Rollout, Transaction } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
+import { withoutNestedLoops } from "../shared/bulkJoin";
 import { countsOf, saveRolloutCounts } from "./rolloutRepository";
 import { moveCounts } from "./rolloutStatus";
 
@@ -73,7 +74,9 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
     return;
   }
 
-  const superseded = await sql<SupersededCount>`
+  // A join of this rollout's rows (estimated at a row or two while the rollout is new): no nested loops.
+  const superseded = await withoutNestedLoops(tx, () =>
+    sql<SupersededCount>`
     WITH target AS (
       SELECT unnest(${devices}::text[]) AS device_id
     ), old AS (
@@ -108,7 +111,8 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
       WHERE device_id IN (SELECT device_id FROM target)
     )
     SELECT rollout_id, old_status, count(*)::int AS devices FROM sup GROUP BY rollout_id, old_status
-  `.execute(tx);
+  `.execute(tx),
+  );
 
   const deltas = new Map<string, SupersededCount[]>();
   for (const row of superseded.rows) {
