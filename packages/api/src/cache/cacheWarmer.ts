@@ -70,15 +70,16 @@ export function createCacheWarmer(options: CacheWarmerOptions): CacheWarmer {
 
   const storeDesired = async (selection: Parameters<typeof readDesiredStates>[1]) => {
     const generation = cache.generation();
+    let answers: Awaited<ReturnType<typeof readDesiredStates>> = [];
     try {
-      const answers = await readDesiredStates(db, selection);
+      answers = await readDesiredStates(db, selection);
       for (const answer of answers) {
         cache.rememberDesiredState(answer.deviceId, desiredStateEntry(desiredStateSchema.parse(answer)), generation);
       }
-      release(answers.map((answer) => answer.deviceId));
       return answers;
     } finally {
-      if ("deviceIds" in selection) release(selection.deviceIds);
+      // Listed devices are done whatever was found; a page of "everything" is done for what it held.
+      release("deviceIds" in selection ? selection.deviceIds : answers.map((answer) => answer.deviceId));
     }
   };
 

@@ -12,10 +12,12 @@ import { sql } from "@signalbeam/db";
  * estimate, so these statements always take them. Small rollouts lose nothing measurable.
  */
 export async function withoutNestedLoops<T>(tx: Transaction<Database>, statement: () => Promise<T>): Promise<T> {
-  await sql`SET LOCAL enable_nestloop = off`.execute(tx);
+  const { rows } = await sql<{ setting: string }>`SELECT current_setting('enable_nestloop') AS setting`.execute(tx);
+  await sql`SELECT set_config('enable_nestloop', 'off', true)`.execute(tx);
   try {
     return await statement();
   } finally {
-    await sql`SET LOCAL enable_nestloop = on`.execute(tx);
+    // Back to what it was, for the rest of the transaction.
+    await sql`SELECT set_config('enable_nestloop', ${rows[0]!.setting}, true)`.execute(tx);
   }
 }
