@@ -62,15 +62,16 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
   const message = `superseded by rollout ${rolloutId}`;
   const locked = takeOver.prepared ?? (await lockRolloutsToSupersede(tx, rolloutId, deviceIds));
   const recordFallbacks = takeOver.prepared === undefined;
+  const pointDesiredStates = sql`
+    UPDATE device_desired_states
+    SET rollout_id = ${rolloutId}, bundle_id = ${bundleId}, version = ${version}, updated_at = ${now}
+    WHERE device_id = ANY(${devices}::text[])
+  `;
   if (!recordFallbacks && locked.size === 0) {
     // No other rollout has any of these devices pending or updating, and none can gain one while
     // we hold their desired-state locks: nothing to supersede, so no need to look for 100,000
     // devices' rows in other rollouts — only the desired states move.
-    await sql`
-      UPDATE device_desired_states
-      SET rollout_id = ${rolloutId}, bundle_id = ${bundleId}, version = ${version}, updated_at = ${now}
-      WHERE device_id = ANY(${devices}::text[])
-    `.execute(tx);
+    await pointDesiredStates.execute(tx);
     return;
   }
 
@@ -105,11 +106,7 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
       JOIN device_desired_states dd ON dd.device_id = t.device_id
       LEFT JOIN sup ON sup.device_id = t.device_id
       WHERE ${recordFallbacks} AND rs.rollout_id = ${rolloutId} AND rs.device_id = t.device_id
-    ), desired AS (
-      UPDATE device_desired_states
-      SET rollout_id = ${rolloutId}, bundle_id = ${bundleId}, version = ${version}, updated_at = ${now}
-      WHERE device_id IN (SELECT device_id FROM target)
-    )
+    ), desired AS (${pointDesiredStates})
     SELECT rollout_id, old_status, count(*)::int AS devices FROM sup GROUP BY rollout_id, old_status
   `.execute(tx),
   );
