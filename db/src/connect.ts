@@ -34,11 +34,34 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
   return openPglite(options.dataDir ?? ".data");
 }
 
+/**
+ * A connection to the database could not be made (the server is restarting, failing over, or
+ * refusing connections). Requests that meet it answer 503; the pool connects again by itself.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "DatabaseUnavailableError";
+  }
+}
+
 function openPostgres(databaseUrl: string, maxConnections: number): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // A connection attempt to a server that does not answer fails after 5 s instead of hanging a request.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: 5_000 });
+  // A connection that loses its server emits 'error'. The pool listens while a client is idle, but
+  // not while it is checked out (a transaction between two statements): unheard, that error would
+  // end the process. Every client gets a listener of its own for its whole life; the statement
+  // that next uses it fails instead, and the pool discards it.
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on("connect", (client) => client.on("error", () => {}));
+  const connecting = {
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        throw new DatabaseUnavailableError(error);
+      }),
+    end: () => pool.end(),
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connecting }) });
   return { db, kind: "postgres", location: redactUrl(databaseUrl), close: () => db.destroy() };
 }
 

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, type MigrationResu
 import * as initial from "../migrations/2026-11-26_0001_initial";
 import * as access from "../migrations/2026-11-26_0002_access";
 import * as statusDeviceNames from "../migrations/2026-11-27_0003_status_device_names";
+import * as rolloutTargetCount from "../migrations/2026-12-02_0004_rollout_target_count";
 
 /**
  * Migrations are listed here rather than discovered on disk so that they run the same from
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-26_0001_initial": initial,
   "2026-11-26_0002_access": access,
   "2026-11-27_0003_status_device_names": statusDeviceNames,
+  "2026-12-02_0004_rollout_target_count": rolloutTargetCount,
 };
 
 const staticProvider: MigrationProvider = {

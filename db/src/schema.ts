@@ -64,7 +64,10 @@ export interface RolloutsTable {
   bundle_id: string;
   version: string;
   target_type: TargetType;
+  /** As requested at creation; never changes afterwards (read through the API's target-list cache). */
   target_ids: Json<string[]>;
+  /** The length of `target_ids`, so reads that need only that never fetch the list. */
+  target_count: number;
   status: RolloutState;
   cancel_requested_at: Timestamp | null;
   total: number;
@@ -163,6 +166,8 @@ export interface Database {
 export type Device = Selectable<DevicesTable>;
 export type NewDevice = Insertable<DevicesTable>;
 export type Rollout = Selectable<RolloutsTable>;
+/** A rollout row as every read and write uses it: without the (immutable, possibly 1 MB) target list. */
+export type RolloutRow = Omit<Rollout, "target_ids">;
 export type RolloutUpdate = Updateable<RolloutsTable>;
 export type RolloutStatusRow = Selectable<RolloutStatusesTable>;
 export type Bundle = Selectable<BundlesTable>;

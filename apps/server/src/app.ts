@@ -5,21 +5,14 @@ import { fileURLToPath } from "node:url";
 import {
   appRouter,
   buildOpenApiDocument,
-  type Clock,
-  type AgentCache,
   type CacheWarmer,
-  createAgentCache,
-  createOperatorCache,
   createContextFactory,
-  createLoginLimiter,
-  createReportBatcher,
-  createRolloutEvents,
-  type LoginLimiter,
-  type OperatorCache,
+  type Deps,
+  isDatabaseUnavailable,
   successStatusByPath,
-  systemClock,
 } from "@signalbeam/api";
-import { type Database, type Kysely, sql } from "@signalbeam/db";
+import { sql } from "@signalbeam/db";
+import { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
@@ -28,6 +21,7 @@ import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import { apiDocsRouter } from "./apiDocs";
 import { desiredStateFastPath } from "./fastPaths/desiredStateFastPath";
 import { reportFastPath } from "./fastPaths/reportFastPath";
+import { rolloutFastPath } from "./fastPaths/rolloutFastPath";
 import { carriedBodyError } from "./fastPaths/requestBody";
 import { bodyDepthLimit, bodyErrors, emptyBodyAsJson } from "./restBridge";
 import { securityHeaders } from "./securityHeaders";
@@ -36,28 +30,24 @@ export const API_VERSION = "0.1.0";
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppDependencies {
-  db: Kysely<Database>;
+  /** The domain's dependencies: database, clock, caches, live views. */
+  deps: Deps;
+  /** Request logs (pino-http). */
   log: Logger;
-  clock?: Clock;
   /** Directory of the built dashboard; a placeholder page is served when it does not exist. */
   webDir?: string | undefined;
   /** Express "trust proxy" (see SIGNALBEAM_TRUST_PROXY); off by default. */
   trustProxy?: string | false;
-  loginLimiter?: LoginLimiter;
-  agentCache?: AgentCache;
-  operatorCache?: OperatorCache;
   /** The agent cache's warmer, if one runs (polls for devices it is loading wait for it). */
   cacheWarmer?: CacheWarmer;
-  /** Answer agent polls and reports before Express (default); off only to compare the two in tests. */
+  /** Answer agent polls and reports, and rollout reads, before Express (default); off only to compare the two in tests. */
   fastPaths?: boolean;
 }
 
 export interface HttpApp {
-  /** The node:http request listener: the agent poll's fast path, then Express for everything else. */
+  /** The node:http request listener: the fast paths, then Express for everything else. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   express: Express;
-  agentCache: AgentCache;
-  operatorCache: OperatorCache;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,30 +55,35 @@ const defaultWebDir = path.resolve(here, "../../web/dist");
 const placeholderDir = path.resolve(here, "../public");
 
 /** The HTTP surface: /trpc and /api share one router, context and error mapping. */
-export function createApp(deps: AppDependencies): HttpApp {
+export function createApp(options: AppDependencies): HttpApp {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  if (deps.trustProxy) app.set("trust proxy", /^\d+$/.test(deps.trustProxy) ? Number(deps.trustProxy) : deps.trustProxy);
+  if (options.trustProxy)
+    app.set("trust proxy", /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
   app.use(securityHeaders());
 
-  const events = createRolloutEvents();
-  const agentCache = deps.agentCache ?? createAgentCache();
-  const operatorCache = deps.operatorCache ?? createOperatorCache();
-  const createContext = createContextFactory({
-    db: deps.db,
-    log: deps.log,
-    clock: deps.clock,
-    events,
-    loginLimiter: deps.loginLimiter ?? createLoginLimiter(),
-    agentCache,
-    operatorCache,
-    reportBatcher: createReportBatcher({ db: deps.db, clock: deps.clock ?? systemClock }),
-  });
+  const { deps } = options;
+  const contextOf = createContextFactory(deps);
+  // The caller is resolved from the database: while it is unreachable that is a 503, like every
+  // procedure's own queries (see toTRPCError), never a 500.
+  const createContext: typeof contextOf = async (request) => {
+    try {
+      return await contextOf(request);
+    } catch (error) {
+      if (isDatabaseUnavailable(error))
+        throw new TRPCError({
+          code: "SERVICE_UNAVAILABLE",
+          message: "the database is unavailable; try again shortly",
+          cause: error,
+        });
+      throw error;
+    }
+  };
 
   app.use(
     pinoHttp({
-      logger: deps.log,
+      logger: options.log,
       // Agent polls and their idempotent-repeat 409s would drown everything else at info level;
       // credential failures are worth a warning.
       customLogLevel: (_req, res, error) =>
@@ -137,24 +132,26 @@ export function createApp(deps: AppDependencies): HttpApp {
       createContext,
       maxBodySize: MAX_BODY_BYTES,
       responseMeta: ({ paths, errors }) => {
+        if (errors.some((error) => error.code === "SERVICE_UNAVAILABLE")) return { headers: { "retry-after": "2" } };
         const status = errors.length === 0 && paths?.[0] ? successStatusByPath.get(paths[0]) : undefined;
         return status ? { status } : {};
       },
     }),
   );
 
-  const webDir = deps.webDir ?? (existsSync(path.join(defaultWebDir, "index.html")) ? defaultWebDir : placeholderDir);
+  const webDir = options.webDir ?? (existsSync(path.join(defaultWebDir, "index.html")) ? defaultWebDir : placeholderDir);
   app.use(express.static(webDir, { index: "index.html" }));
   // Client-side routes (/rollouts/:id, …) all load the dashboard's index.html.
   app.get(/^\/(?!api\/|trpc\/).*/, (_req, res) => res.sendFile(path.join(webDir, "index.html")));
 
   // Agent traffic first: a poll or a report that succeeds is answered here, anything else by Express.
   const fastPaths =
-    deps.fastPaths === false
+    options.fastPaths === false
       ? []
       : [
-          desiredStateFastPath({ createContext, cache: agentCache, warmer: deps.cacheWarmer, apiBase: "/api" }),
+          desiredStateFastPath({ createContext, cache: deps.agentCache, warmer: options.cacheWarmer, apiBase: "/api" }),
           reportFastPath({ createContext, apiBase: "/api" }),
+          rolloutFastPath({ createContext, apiBase: "/api" }),
         ];
   const fastPath = async (req: IncomingMessage, res: ServerResponse) => {
     for (const path of fastPaths) if (await path(req, res)) return true;
@@ -164,10 +161,10 @@ export function createApp(deps: AppDependencies): HttpApp {
     fastPath(req, res).then(
       (answered) => answered || app(req, res),
       (error: unknown) => {
-        deps.log.error({ err: error }, "agent fast path failed");
+        options.log.error({ err: error }, "fast path failed");
         if (!res.headersSent) app(req, res);
       },
     );
   };
-  return { handler, express: app, agentCache, operatorCache };
+  return { handler, express: app };
 }

@@ -9,10 +9,12 @@ import {
   type Clock,
   createAgentCache,
   createCacheWarmer,
+  createDeps,
+  type Deps,
   type LoginLimiter,
-  systemClock,
+  seedDemoFleet,
 } from "@signalbeam/api";
-import { type DatabaseHandle, migrateToLatest, openDatabase, seedDemoFleet } from "@signalbeam/db";
+import { type DatabaseHandle, migrateToLatest, openDatabase, sql } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
 import { listenForCacheChanges } from "./cacheListener";
@@ -43,7 +45,8 @@ export interface RunningServer {
   seeded: boolean;
   /** Set on the first start of an empty database: the admin account created, with any generated secrets. */
   bootstrap: BootstrapResult | undefined;
-  /** The caches and the agent cache's warmer (tests and benchmarks look inside). */
+  /** The domain's dependencies, the caches among them, and the agent cache's warmer (tests and benchmarks look inside). */
+  deps: Deps;
   agentCache: AgentCache;
   operatorCache: OperatorCache;
   cacheWarmer: CacheWarmer;
@@ -62,33 +65,35 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, "database migrated");
-    const seeded = options.demo ? await seedDemoFleet(database.db) : false;
+    const deps = createDeps({
+      db: database.db,
+      log,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.loginLimiter ? { loginLimiter: options.loginLimiter } : {}),
+      agentCache: createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 }),
+    });
+    const seeded = options.demo ? await oneAtATime(database, () => seedDemoFleet(deps)) : false;
     if (seeded) log.info("demo fleet loaded");
-    const clock = options.clock ?? systemClock;
-    const bootstrap = await bootstrapAdmin(database.db, { ...options.admin, now: clock() });
+    const bootstrap = await bootstrapAdmin(deps, options.admin ?? {});
     // Never the secrets themselves: `main` prints generated ones once, to the terminal only.
     if (bootstrap) log.info({ username: bootstrap.username }, "admin account and admin API key created");
 
-    const agentCache = createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 });
     warmer = createCacheWarmer({
       db: database.db,
-      cache: agentCache,
+      cache: deps.agentCache,
       onError: (error) => log.warn({ err: error }, "agent cache warm-up failed; polls read the database meanwhile"),
     });
     const app = createApp({
-      db: database.db,
+      deps,
       log,
-      clock: options.clock,
       webDir: options.webDir,
       trustProxy: options.trustProxy,
-      loginLimiter: options.loginLimiter,
-      agentCache,
       cacheWarmer: warmer,
       fastPaths: options.fastPaths,
     });
-    const stopListening = options.databaseUrl
-      ? await listenForCacheChanges(options.databaseUrl, app.agentCache, app.operatorCache, log)
-      : async () => {};
+    const listener = options.databaseUrl
+      ? await listenForCacheChanges(options.databaseUrl, deps.agentCache, deps.operatorCache, log)
+      : undefined;
     if (options.agentCache?.warm ?? true) warmer.start();
     server = createServer(app.handler);
     // Agents keep connections open between polls; let them.
@@ -106,8 +111,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       database,
       seeded,
       bootstrap,
-      agentCache: app.agentCache,
-      operatorCache: app.operatorCache,
+      deps,
+      agentCache: deps.agentCache,
+      operatorCache: deps.operatorCache,
       cacheWarmer: warmer,
       close: async () => {
         await new Promise<void>((resolve) => {
@@ -116,7 +122,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           // In-flight requests get a grace period, then go.
           setTimeout(() => running.closeAllConnections(), 5_000).unref();
         });
-        await stopListening();
+        await listener?.stop();
         await warmer?.stop();
         await database.close();
       },
@@ -127,4 +133,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await database.close();
     throw error;
   }
+}
+
+/**
+ * Runs `work` while holding a PostgreSQL advisory lock, so two replicas starting on an empty
+ * database do not both load the demo fleet (the second then finds it there). Embedded PGlite is
+ * one process: nothing to exclude.
+ */
+async function oneAtATime<T>(database: DatabaseHandle, work: () => Promise<T>): Promise<T> {
+  if (database.kind !== "postgres") return work();
+  const STARTUP_LOCK = 0x5167_6e01; // any constant of our own
+  return database.db.connection().execute(async (connection) => {
+    await sql`SELECT pg_advisory_lock(${STARTUP_LOCK})`.execute(connection);
+    try {
+      return await work();
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${STARTUP_LOCK})`.execute(connection);
+    }
+  });
 }

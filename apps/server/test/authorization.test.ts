@@ -118,7 +118,7 @@ describe("authorization: every procedure × every caller", () => {
       adminPassword: server.bootstrap!.generatedPassword!,
       unique: () => String(++counter),
     };
-    const createContext = createContextFactory({ db: server.database.db });
+    const createContext = createContextFactory(server.deps);
     const credentials: Record<Caller, string | undefined> = {
       anonymous: undefined,
       viewer: viewerKey,

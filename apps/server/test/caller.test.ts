@@ -1,5 +1,5 @@
-import { type Context, createCaller, deriveRolloutStatus, silentLogger } from "@signalbeam/api";
-import { type DatabaseHandle, migrateToLatest, openDatabase, seedDemoFleet, sql } from "@signalbeam/db";
+import { type Context, createCaller, createDeps, type Deps, deriveRolloutStatus, seedDemoFleet } from "@signalbeam/api";
+import { type DatabaseHandle, migrateToLatest, openDatabase, sql } from "@signalbeam/db";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "./support/databases";
@@ -12,7 +12,8 @@ describe.each(testDatabases)("createCaller on $name", (database) => {
   let now = new Date("2026-03-01T12:00:00Z");
   const clock = () => now;
 
-  const as = (principal: Context["principal"]) => createCaller({ db: handle.db, principal, clock, log: silentLogger });
+  let deps: Deps;
+  const as = (principal: Context["principal"]) => createCaller({ ...deps, principal });
   const operator = () =>
     as({
       kind: "user",
@@ -28,7 +29,8 @@ describe.each(testDatabases)("createCaller on $name", (database) => {
     drop = created.drop;
     handle = await openDatabase({ databaseUrl: created.url, dataDir: created.dataDir });
     await migrateToLatest(handle.db);
-    await seedDemoFleet(handle.db);
+    deps = createDeps({ db: handle.db, clock });
+    await seedDemoFleet(deps);
   }, 60_000);
 
   afterAll(async () => {

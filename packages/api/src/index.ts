@@ -4,7 +4,8 @@ import { createCallerFactory } from "./trpc";
 
 export { appRouter, type AppRouter };
 export { buildOpenApiDocument, successStatusByPath } from "./openapi";
-export { type Context, type ContextDependencies, createContextFactory } from "./trpc";
+export { type Context, createContextFactory } from "./trpc";
+export { createDeps, type Deps, type DepsOptions, type WriteDeps } from "./deps";
 export type { Access, Principal, UserPrincipal, DevicePrincipal } from "./auth/principal";
 export type { Role } from "./auth/roles";
 export { bootstrapAdmin, type BootstrapResult, BOOTSTRAP_USERNAME } from "./auth/bootstrap";
@@ -18,8 +19,11 @@ export { type CacheWarmer, createCacheWarmer } from "./cache/cacheWarmer";
 export { apply as applyCacheChange, decodeChange as decodeCacheChange, INVALIDATION_CHANNEL } from "./cache/invalidation";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 export { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
+export { isDatabaseUnavailable } from "./shared/errors";
 export { deriveRolloutStatus } from "./rollouts/rolloutStatus";
-export { createReportBatcher, type ReportBatcher } from "./rollouts/reportBatcher";
+export { type ReportBatcher } from "./rollouts/reportBatcher";
+export { authorizeAgent } from "./auth/principal";
+export { DEMO_BUNDLE_ID, isEmptyFleet, seedDemoFleet } from "./demo/demoFleet";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 
 /** Calls procedures in-process with a given context (tests, scripts, the server's own jobs). */

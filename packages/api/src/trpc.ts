@@ -2,20 +2,14 @@
  * The tRPC foundation, in three parts: context, initialization, procedures.
  * Feature routers import only the procedures at the bottom of this file.
  */
-import type { Database, Kysely } from "@signalbeam/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { DomainError, InputValidationError, toTRPCError } from "./shared/errors";
-import { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 import { readCookie } from "./auth/sessionCookie";
-import type { RolloutEvents } from "./shared/rolloutEvents";
 import { resolvePrincipal } from "./auth/credentials";
-import type { AgentCache } from "./cache/agentCache";
-import type { OperatorCache } from "./cache/operatorCache";
-import type { ReportBatcher } from "./rollouts/reportBatcher";
-import type { LoginLimiter } from "./auth/loginLimiter";
+import type { Deps } from "./deps";
 import { type Access, assertAccess, type DevicePrincipal, type Principal, type UserPrincipal } from "./auth/principal";
 import type { Role } from "./auth/roles";
 import { SESSION_COOKIE } from "./auth/sessionCookie";
@@ -30,32 +24,10 @@ export interface HttpExchange {
   setHeader(name: string, value: string | string[]): void;
 }
 
-export interface Context {
-  db: Kysely<Database>;
+/** What a procedure gets: the process's dependencies, plus who is calling and over what. */
+export interface Context extends Deps {
   principal: Principal;
-  clock: Clock;
-  log: Logger;
-  /** Change notices for live views; optional so in-process callers need not care. */
-  events?: RolloutEvents;
   http?: HttpExchange;
-  loginLimiter?: LoginLimiter;
-  /** Token and desired-state cache for agent traffic; writes that change either invalidate it. */
-  agentCache?: AgentCache;
-  /** Operators' API keys and sessions seen recently; revoking a key or logging out clears it. */
-  operatorCache?: OperatorCache;
-  /** Group commit for agent reports (one per server); without it each report is its own transaction. */
-  reportBatcher?: ReportBatcher;
-}
-
-export interface ContextDependencies {
-  db: Kysely<Database>;
-  clock?: Clock;
-  log?: Logger;
-  events?: RolloutEvents;
-  loginLimiter?: LoginLimiter;
-  agentCache?: AgentCache;
-  operatorCache?: OperatorCache;
-  reportBatcher?: ReportBatcher;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -74,8 +46,7 @@ interface HttpResponseLike {
 const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** Builds a per-request context: the caller is resolved from the Authorization header or session cookie. */
-export function createContextFactory(deps: ContextDependencies) {
-  const clock = deps.clock ?? systemClock;
+export function createContextFactory(deps: Deps) {
   return async ({ req, res }: { req: HttpRequestLike; res?: HttpResponseLike }): Promise<Context> => {
     const principal = await resolvePrincipal(
       deps.db,
@@ -85,18 +56,11 @@ export function createContextFactory(deps: ContextDependencies) {
         csrfHeader: single(req.headers["x-csrf-token"]),
         method: req.method ?? "GET",
       },
-      clock,
+      deps.clock,
       { agent: deps.agentCache, operators: deps.operatorCache },
     );
     return {
-      db: deps.db,
-      clock,
-      log: deps.log ?? silentLogger,
-      events: deps.events,
-      loginLimiter: deps.loginLimiter,
-      agentCache: deps.agentCache,
-      operatorCache: deps.operatorCache,
-      reportBatcher: deps.reportBatcher,
+      ...deps,
       principal,
       http: res && {
         clientAddress: req.ip ?? req.socket?.remoteAddress ?? "unknown",

@@ -1,5 +1,5 @@
-import { type AgentCache, type CacheWarmer, createCaller, desiredStateEntry } from "@signalbeam/api";
-import type { CreateContext, FastPath } from "./fastPath";
+import { type AgentCache, authorizeAgent, type CacheWarmer, createCaller, desiredStateEntry } from "@signalbeam/api";
+import { type CreateContext, type FastPath, sendAnswer } from "./fastPath";
 import { routeOf } from "./routeOf";
 
 /**
@@ -34,7 +34,12 @@ export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
     if (deviceId === undefined) return false;
 
     const ctx = await deps.createContext({ req, res });
-    if (ctx.principal.kind !== "device" || ctx.principal.deviceId !== deviceId) return false;
+    try {
+      // The procedure's own access rule, before anything is answered from memory.
+      authorizeAgent(ctx.principal, deviceId);
+    } catch {
+      return false; // Express answers it: 401 or 403 with the REST path's body
+    }
     let entry = deps.cache.desiredState(deviceId);
     const loading = entry ? undefined : deps.warmer?.loading(deviceId);
     if (loading) {
@@ -54,16 +59,9 @@ export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
     }
 
     // Revalidate every time: the ETag is the agent's cheap way to ask "anything new?".
-    res.setHeader("cache-control", "no-cache");
-    res.setHeader("etag", entry.etag);
-    if (matchesEtag(req.headers["if-none-match"], entry.etag)) {
-      res.statusCode = 304;
-      res.end();
-    } else {
-      res.statusCode = 200;
-      res.setHeader("content-type", "application/json");
-      res.end(entry.body);
-    }
+    if (matchesEtag(req.headers["if-none-match"], entry.etag))
+      sendAnswer(res, 304, { "cache-control": "no-cache", etag: entry.etag });
+    else sendAnswer(res, 200, { "cache-control": "no-cache", etag: entry.etag, "content-type": "application/json" }, entry.body);
     return true;
   };
 }

@@ -1,5 +1,5 @@
 import { createCaller, successStatusByPath } from "@signalbeam/api";
-import type { CreateContext, FastPath } from "./fastPath";
+import { type CreateContext, type FastPath, sendAnswer } from "./fastPath";
 import { handOver, isReadableJson, readJsonBody } from "./requestBody";
 import { routeOf } from "./routeOf";
 
@@ -56,9 +56,7 @@ export function reportFastPath(deps: ReportFastPathDependencies): FastPath {
       handOver(req, body);
       return false; // Express answers it, with the REST path's error body
     }
-    res.statusCode = status;
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify(answer));
+    sendAnswer(res, status, { "content-type": "application/json" }, JSON.stringify(answer));
     return true;
   };
 }

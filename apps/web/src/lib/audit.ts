@@ -23,6 +23,8 @@ export function describeAuditEvent(event: AuditEvent): string {
       return `API key ${String(details.name)} (${String(details.prefix)}) created as ${String(details.role)}`;
     case "api_key.revoked":
       return `API key ${String(details.prefix)} revoked`;
+    case "device.created":
+      return `Device ${event.target.id} registered`;
     case "device.token_rotated":
       return `Device token of ${event.target.id} rotated`;
     case "device.token_revoked":

@@ -20,7 +20,7 @@ export function BundleDetailPage() {
     enabled: bundle.isSuccess,
   });
   const rollouts = useQuery({
-    ...trpc.rollouts.list.queryOptions({ bundleId, page, pageSize: 10 }),
+    ...trpc.rollouts.list.queryOptions({ bundleId, page, pageSize: 10, targets: "summary" }),
     enabled: bundle.isSuccess,
     refetchInterval: 5_000,
   });

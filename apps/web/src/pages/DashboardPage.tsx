@@ -20,7 +20,10 @@ function Stat({ label, value, testId }: { label: string; value: number | undefin
 export function DashboardPage() {
   const trpc = useTRPC();
   const summary = useQuery({ ...trpc.fleet.summary.queryOptions(), refetchInterval: 10_000 });
-  const recent = useQuery({ ...trpc.rollouts.list.queryOptions({ page: 1, pageSize: 5 }), refetchInterval: 5_000 });
+  const recent = useQuery({
+    ...trpc.rollouts.list.queryOptions({ page: 1, pageSize: 5, targets: "summary" }),
+    refetchInterval: 5_000,
+  });
   const bundles = useQuery(trpc.bundles.list.queryOptions({ page: 1, pageSize: 100 }));
   const bundleName = (id: string) => bundles.data?.data.find((bundle) => bundle.id === id)?.name ?? id.slice(0, 8);
   const data = summary.data;

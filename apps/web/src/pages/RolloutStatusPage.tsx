@@ -63,7 +63,7 @@ export function RolloutStatusPage() {
   const pollEvery = live.status === "pending" ? false : 5_000;
 
   const rollout = useQuery({
-    ...trpc.rollouts.byId.queryOptions({ rolloutId }),
+    ...trpc.rollouts.byId.queryOptions({ rolloutId, targets: "summary" }),
     // Polls while the rollout can still change (and nothing is pushed); stops once it is finished.
     refetchInterval: (query) => (query.state.data && isActive(query.state.data.status) ? pollEvery : false),
     retry: (count, error) => (error as { data?: { code?: string } }).data?.code !== "NOT_FOUND" && count < 2,

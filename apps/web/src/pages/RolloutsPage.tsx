@@ -14,7 +14,13 @@ export function RolloutsPage() {
   const [bundleId, setBundleId] = useState<string | null>(null);
   const bundles = useQuery(trpc.bundles.list.queryOptions({ page: 1, pageSize: 100 }));
   const rollouts = useQuery({
-    ...trpc.rollouts.list.queryOptions({ page, pageSize: 20, status: status ?? undefined, bundleId: bundleId ?? undefined }),
+    ...trpc.rollouts.list.queryOptions({
+      page,
+      pageSize: 20,
+      status: status ?? undefined,
+      bundleId: bundleId ?? undefined,
+      targets: "summary",
+    }),
     refetchInterval: 5_000,
   });
   const bundleName = (id: string) => bundles.data?.data.find((bundle) => bundle.id === id)?.name ?? id.slice(0, 8);

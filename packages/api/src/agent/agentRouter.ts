@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { deviceIdInput, heartbeatInput, heartbeatOutput } from "../devices/deviceSchemas";
-import { reportDeviceStatus } from "../rollouts/reportDeviceStatus";
-import { assertActsFor } from "../auth/principal";
+import { authorizeAgent } from "../auth/principal";
+import { recordHeartbeat } from "../devices/heartbeat";
 import { iso, isoOrNull } from "../shared/schemas";
 import { deviceProcedure } from "../trpc";
 import { desiredStateSchema, deviceRolloutStatusSchema, reportStatusInput } from "./agentSchemas";
@@ -24,7 +24,7 @@ export const agentRouter = {
     .input(deviceIdInput)
     .output(desiredStateSchema)
     .query(async ({ ctx, input }) => {
-      assertActsFor(ctx.principal, input.deviceId);
+      authorizeAgent(ctx.principal, input.deviceId);
       return readDesiredState(ctx.db, input.deviceId);
     }),
 
@@ -41,9 +41,8 @@ export const agentRouter = {
     .input(reportStatusInput)
     .output(deviceRolloutStatusSchema)
     .mutation(async ({ ctx, input }) => {
-      assertActsFor(ctx.principal, input.deviceId);
-      const row = ctx.reportBatcher ? await ctx.reportBatcher.submit(input) : await reportDeviceStatus(ctx, input);
-      ctx.events?.changed(input.rolloutId);
+      authorizeAgent(ctx.principal, input.deviceId);
+      const row = await ctx.reportBatcher.submit(input);
       return {
         rolloutId: row.rollout_id,
         deviceId: row.device_id,
@@ -67,18 +66,8 @@ export const agentRouter = {
     .input(heartbeatInput)
     .output(heartbeatOutput)
     .mutation(async ({ ctx, input }) => {
-      assertActsFor(ctx.principal, input.deviceId);
-      const now = ctx.clock();
-      await ctx.db
-        .updateTable("devices")
-        .set({
-          last_seen_at: now,
-          ...(input.bundleId !== undefined ? { reported_bundle_id: input.bundleId } : {}),
-          ...(input.version !== undefined ? { reported_version: input.version } : {}),
-          ...(input.agentVersion !== undefined ? { agent_version: input.agentVersion } : {}),
-        })
-        .where("id", "=", input.deviceId)
-        .execute();
-      return { deviceId: input.deviceId, lastSeenAt: iso(now) };
+      authorizeAgent(ctx.principal, input.deviceId);
+      const seenAt = await recordHeartbeat(ctx, input);
+      return { deviceId: input.deviceId, lastSeenAt: iso(seenAt) };
     }),
 } satisfies TRPCRouterRecord;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { containerSchema } from "../bundles/bundleSchemas";
 import { deviceRolloutStates } from "../rollouts/deviceTransitions";
-import { deviceIdSchema, timestampSchema, uuidSchema } from "../shared/schemas";
+import { deviceIdSchema, storable, timestampSchema, uuidSchema } from "../shared/schemas";
 
 export const desiredStateSchema = z
   .object({
@@ -23,7 +23,7 @@ export const reportStatusInput = z
     rolloutId: uuidSchema,
     deviceId: deviceIdSchema,
     status: z.enum(["updating", "succeeded", "failed"]),
-    errorMessage: z.string().max(4000).optional(),
+    errorMessage: storable(z.string().max(4000)).optional(),
   })
   .strict();
 

@@ -35,18 +35,25 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export async function recordAudit(db: Kysely<Database>, actor: AuditActor, entry: AuditEntry, at: Date): Promise<void> {
+/** Writes audit entries (one statement), inside the transaction of the change they record. */
+export async function recordAudits(
+  db: Kysely<Database>,
+  entries: readonly { actor: AuditActor; entry: AuditEntry; at: Date }[],
+): Promise<void> {
+  if (entries.length === 0) return;
   await db
     .insertInto("audit_events")
-    .values({
-      at,
-      actor_type: actor.type,
-      actor_id: actor.id,
-      actor_name: actor.name,
-      action: entry.action,
-      target_type: entry.target.type,
-      target_id: entry.target.id,
-      details: JSON.stringify(entry.details ?? {}),
-    })
+    .values(
+      entries.map(({ actor, entry, at }) => ({
+        at,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        actor_name: actor.name,
+        action: entry.action,
+        target_type: entry.target.type,
+        target_id: entry.target.id,
+        details: JSON.stringify(entry.details ?? {}),
+      })),
+    )
     .execute();
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageEnvelope, pageQuery } from "../shared/pagination";
-import { timestampSchema } from "../shared/schemas";
+import { storable, timestampSchema } from "../shared/schemas";
 
 export const auditActions = [
   "rollout.created",
@@ -10,6 +10,7 @@ export const auditActions = [
   "user.logged_in",
   "api_key.created",
   "api_key.revoked",
+  "device.created",
   "device.token_rotated",
   "device.token_revoked",
 ] as const;
@@ -18,7 +19,7 @@ export const auditTargetTypes = ["rollout", "user", "api_key", "device"] as cons
 
 export const listAuditInput = z.strictObject({
   targetType: z.enum(auditTargetTypes).optional().describe("Only events about this kind of thing"),
-  targetId: z.string().min(1).max(200).optional().describe("Only events about this id (with targetType)"),
+  targetId: storable(z.string().min(1).max(200)).optional().describe("Only events about this id (with targetType)"),
   action: z.enum(auditActions).optional(),
   ...pageQuery({ pageSize: 50, maxPageSize: 200 }),
 });

@@ -1,5 +1,7 @@
-import type { Database, Kysely, Role } from "@signalbeam/db";
-import { type AuditActor, recordAudit } from "../audit/auditLog";
+import type { Role } from "@signalbeam/db";
+import type { AuditActor } from "../audit/auditLog";
+import type { WriteDeps } from "../deps";
+import { writeChange } from "../shared/writeChange";
 import { DomainError } from "../shared/errors";
 import { hashPassword } from "./passwords";
 import { generateApiKey, parseApiKey, sha256Hex } from "./secrets";
@@ -12,26 +14,27 @@ export interface NewUser {
   role: Role;
 }
 
-export async function createUser(db: Kysely<Database>, actor: AuditActor, user: NewUser, now: Date) {
+export async function createUser(deps: WriteDeps, actor: AuditActor, user: NewUser) {
   const passwordHash = await hashPassword(user.password); // outside the transaction: ~100 ms of CPU
-  return db.transaction().execute(async (tx) => {
+  return writeChange(deps, async (tx, change) => {
     const created = await tx
       .insertInto("users")
-      .values({ username: user.username, password_hash: passwordHash, role: user.role, created_at: now, created_by: actor.name })
+      .values({
+        username: user.username,
+        password_hash: passwordHash,
+        role: user.role,
+        created_at: change.now,
+        created_by: actor.name,
+      })
       .onConflict((conflict) => conflict.column("username").doNothing())
       .returning(["id", "username", "role", "created_at"])
       .executeTakeFirst();
     if (!created) throw new DomainError("CONFLICT", `user ${user.username} already exists`, { field: "username" });
-    await recordAudit(
-      tx,
-      actor,
-      {
-        action: "user.created",
-        target: { type: "user", id: created.id },
-        details: { username: created.username, role: created.role },
-      },
-      now,
-    );
+    change.audit(actor, {
+      action: "user.created",
+      target: { type: "user", id: created.id },
+      details: { username: created.username, role: created.role },
+    });
     return created;
   });
 }
@@ -44,9 +47,9 @@ export interface NewApiKey {
   key?: string;
 }
 
-export async function createApiKey(db: Kysely<Database>, actor: AuditActor, request: NewApiKey, now: Date) {
+export async function createApiKey(deps: WriteDeps, actor: AuditActor, request: NewApiKey) {
   const material = request.key ? fromChosenKey(request.key) : generateApiKey();
-  return db.transaction().execute(async (tx) => {
+  return writeChange(deps, async (tx, change) => {
     const created = await tx
       .insertInto("api_keys")
       .values({
@@ -55,20 +58,15 @@ export async function createApiKey(db: Kysely<Database>, actor: AuditActor, requ
         secret_hash: material.secretHash,
         role: request.role,
         user_id: request.ownerId,
-        created_at: now,
+        created_at: change.now,
       })
       .returning(["id", "name", "prefix", "role", "created_at"])
       .executeTakeFirstOrThrow();
-    await recordAudit(
-      tx,
-      actor,
-      {
-        action: "api_key.created",
-        target: { type: "api_key", id: created.id },
-        details: { name: created.name, prefix: created.prefix, role: created.role },
-      },
-      now,
-    );
+    change.audit(actor, {
+      action: "api_key.created",
+      target: { type: "api_key", id: created.id },
+      details: { name: created.name, prefix: created.prefix, role: created.role },
+    });
     return { ...created, key: material.key };
   });
 }

@@ -1,6 +1,6 @@
-import { announce, apply as applyCacheChange, OPERATORS_CHANGED } from "../cache/invalidation";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { actorOf, recordAudit } from "../audit/auditLog";
+import { actorOf } from "../audit/auditLog";
+import { writeChange } from "../shared/writeChange";
 import { notFound } from "../shared/errors";
 import { pageOffset, toPage } from "../shared/pagination";
 import { iso, isoOrNull } from "../shared/schemas";
@@ -21,12 +21,7 @@ export const apiKeyRouter = {
     .output(createApiKeyOutput)
     .mutation(async ({ ctx, input }) => {
       const actor = actorOf(ctx.principal);
-      const created = await createApiKey(
-        ctx.db,
-        actor,
-        { name: input.name, role: input.role, ownerId: ctx.principal.userId },
-        ctx.clock(),
-      );
+      const created = await createApiKey(ctx, actor, { name: input.name, role: input.role, ownerId: ctx.principal.userId });
       return {
         id: created.id,
         name: created.name,
@@ -90,8 +85,7 @@ export const apiKeyRouter = {
     .input(apiKeyIdInput)
     .output(z.void())
     .mutation(async ({ ctx, input }) => {
-      const now = ctx.clock();
-      const revoked = await ctx.db.transaction().execute(async (tx) => {
+      await writeChange(ctx, async (tx, change) => {
         const key = await tx
           .selectFrom("api_keys")
           .select(["id", "prefix", "revoked_at"])
@@ -99,18 +93,15 @@ export const apiKeyRouter = {
           .forUpdate()
           .executeTakeFirst();
         if (!key) throw notFound("API key", input.keyId);
-        if (key.revoked_at) return false;
-        await tx.updateTable("api_keys").set({ revoked_at: now }).where("id", "=", key.id).execute();
-        await recordAudit(
-          tx,
-          actorOf(ctx.principal),
-          { action: "api_key.revoked", target: { type: "api_key", id: key.id }, details: { prefix: key.prefix } },
-          now,
-        );
-        await announce(tx, OPERATORS_CHANGED, ctx.agentCache);
-        return true;
+        if (key.revoked_at) return;
+        await tx.updateTable("api_keys").set({ revoked_at: change.now }).where("id", "=", key.id).execute();
+        change.audit(actorOf(ctx.principal), {
+          action: "api_key.revoked",
+          target: { type: "api_key", id: key.id },
+          details: { prefix: key.prefix },
+        });
+        // Refused from the next request on, here and on every replica.
+        change.operatorCredentials();
       });
-      // Refused from the next request on, here and (through the NOTIFY above) on every replica.
-      if (revoked) applyCacheChange(ctx.agentCache, OPERATORS_CHANGED, ctx.operatorCache);
     }),
 } satisfies TRPCRouterRecord;

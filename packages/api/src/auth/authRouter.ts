@@ -1,7 +1,6 @@
-import { announce, apply as applyCacheChange, OPERATORS_CHANGED } from "../cache/invalidation";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { recordAudit } from "../audit/auditLog";
+import { writeChange } from "../shared/writeChange";
 import { DomainError } from "../shared/errors";
 import { iso } from "../shared/schemas";
 import { type Context, publicProcedure, viewerProcedure } from "../trpc";
@@ -24,7 +23,7 @@ const identityOf = (principal: UserPrincipal) => ({
 
 async function throttle(ctx: Context, username: string) {
   const address = ctx.http?.clientAddress ?? "in-process";
-  const wait = (await ctx.loginLimiter?.retryAfter(address, username)) ?? 0;
+  const wait = await ctx.loginLimiter.retryAfter(address, username);
   if (wait > 0) {
     ctx.http?.setHeader("Retry-After", String(wait));
     throw new DomainError("TOO_MANY_REQUESTS", `too many failed logins; try again in ${wait} s`, { retryAfterSeconds: wait });
@@ -49,16 +48,16 @@ export const authRouter = {
       const user = await ctx.db.selectFrom("users").selectAll().where("username", "=", input.username).executeTakeFirst();
       const valid = user ? await verifyPassword(input.password, user.password_hash) : await verifyAgainstDecoy(input.password);
       if (!user || !valid) {
-        await ctx.loginLimiter?.recordFailure(address, input.username);
+        await ctx.loginLimiter.recordFailure(address, input.username);
         throw invalidLogin();
       }
-      await ctx.loginLimiter?.recordSuccess(address, input.username);
+      await ctx.loginLimiter.recordSuccess(address, input.username);
 
       const token = randomSecret();
       const csrfToken = randomSecret();
       const now = ctx.clock();
       const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-      await ctx.db.transaction().execute(async (tx) => {
+      await writeChange(ctx, async (tx, change) => {
         await tx
           .insertInto("sessions")
           .values({
@@ -71,11 +70,9 @@ export const authRouter = {
           .execute();
         // Expired sessions are swept here rather than by a timer: logins are rare, sessions few.
         await tx.deleteFrom("sessions").where("expires_at", "<=", now).execute();
-        await recordAudit(
-          tx,
+        change.audit(
           { type: "user", id: user.id, name: user.username },
           { action: "user.logged_in", target: { type: "user", id: user.id } },
-          now,
         );
       });
       ctx.http?.setHeader("Set-Cookie", sessionCookie(token, { secure: ctx.http.secure, maxAgeSeconds: SESSION_TTL_MS / 1000 }));
@@ -99,11 +96,10 @@ export const authRouter = {
     .mutation(async ({ ctx }) => {
       if (ctx.principal.kind === "user" && ctx.principal.via.type === "session") {
         const { sessionKey } = ctx.principal.via;
-        await ctx.db.transaction().execute(async (tx) => {
+        await writeChange(ctx, async (tx, change) => {
           await tx.deleteFrom("sessions").where("token_hash", "=", sessionKey).execute();
-          await announce(tx, OPERATORS_CHANGED, ctx.agentCache);
+          change.operatorCredentials();
         });
-        applyCacheChange(ctx.agentCache, OPERATORS_CHANGED, ctx.operatorCache);
       }
       if (ctx.http) ctx.http.setHeader("Set-Cookie", clearedSessionCookie({ secure: ctx.http.secure }));
     }),

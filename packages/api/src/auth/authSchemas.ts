@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageEnvelope, pageQuery } from "../shared/pagination";
-import { timestampSchema, uuidSchema } from "../shared/schemas";
+import { storable, timestampSchema, uuidSchema } from "../shared/schemas";
 import { ROLES } from "./roles";
 
 export const roleSchema = z
@@ -18,7 +18,7 @@ export const usernameSchema = z
 export const newPasswordSchema = z.string().min(12, "must be at least 12 characters").max(1024);
 
 export const loginInput = z.strictObject({
-  username: z.string().min(1, "must not be empty").max(64),
+  username: storable(z.string().min(1, "must not be empty").max(64)),
   password: z.string().min(1, "must not be empty").max(1024),
 });
 
@@ -50,7 +50,7 @@ export const listUsersInput = z.strictObject({ ...pageQuery({ pageSize: 50, maxP
 export const listUsersOutput = pageEnvelope(userSchema);
 
 export const createApiKeyInput = z.strictObject({
-  name: z.string().trim().min(1, "must not be empty").max(100).describe("What the key is for, e.g. ci-deploy"),
+  name: storable(z.string().trim().min(1, "must not be empty").max(100)).describe("What the key is for, e.g. ci-deploy"),
   role: roleSchema.default("operator"),
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Database, Kysely } from "@signalbeam/db";
+import type { WriteDeps } from "../deps";
 import { SYSTEM_ACTOR } from "../audit/auditLog";
 import { createApiKey, createUser } from "./accounts";
 
@@ -8,7 +8,6 @@ export interface BootstrapOptions {
   password?: string | undefined;
   /** SIGNALBEAM_ADMIN_TOKEN; generated when absent. */
   token?: string | undefined;
-  now: Date;
 }
 
 export interface BootstrapResult {
@@ -25,23 +24,23 @@ export const BOOTSTRAP_USERNAME = "admin";
  * installation is usable (and closed to strangers) without any setup. Does nothing once any user
  * exists; a second replica racing this one loses on the unique username and does nothing either.
  */
-export async function bootstrapAdmin(db: Kysely<Database>, options: BootstrapOptions): Promise<BootstrapResult | undefined> {
-  const anyUser = await db.selectFrom("users").select("id").limit(1).executeTakeFirst();
+export async function bootstrapAdmin(deps: WriteDeps, options: BootstrapOptions): Promise<BootstrapResult | undefined> {
+  const anyUser = await deps.db.selectFrom("users").select("id").limit(1).executeTakeFirst();
   if (anyUser) return undefined;
   const password = options.password ?? randomBytes(15).toString("base64url");
   let user;
   try {
-    user = await createUser(db, SYSTEM_ACTOR, { username: BOOTSTRAP_USERNAME, password, role: "admin" }, options.now);
+    user = await createUser(deps, SYSTEM_ACTOR, { username: BOOTSTRAP_USERNAME, password, role: "admin" });
   } catch (error) {
     if (error instanceof Error && error.name === "DomainError") return undefined;
     throw error;
   }
-  const key = await createApiKey(
-    db,
-    SYSTEM_ACTOR,
-    { name: "bootstrap admin key", role: "admin", ownerId: user.id, key: options.token },
-    options.now,
-  );
+  const key = await createApiKey(deps, SYSTEM_ACTOR, {
+    name: "bootstrap admin key",
+    role: "admin",
+    ownerId: user.id,
+    key: options.token,
+  });
   return {
     username: user.username,
     ...(options.password === undefined ? { generatedPassword: password } : {}),

@@ -54,8 +54,14 @@ export function assertAccess(principal: Principal, access: Access): void {
   }
 }
 
-/** Agent paths: a device token speaks only for its own device. */
-export function assertActsFor(principal: DevicePrincipal, deviceId: string): void {
-  if (principal.deviceId !== deviceId)
-    throw new DomainError("FORBIDDEN", `this token belongs to device ${principal.deviceId}, not ${deviceId}`);
+/**
+ * Agent paths: a device token, speaking only for its own device. The one check for every agent
+ * call — the procedures make it, and so do the server's fast paths before answering from memory.
+ */
+export function authorizeAgent(principal: Principal, deviceId: string): DevicePrincipal {
+  assertAccess(principal, "device");
+  const device = principal as DevicePrincipal;
+  if (device.deviceId !== deviceId)
+    throw new DomainError("FORBIDDEN", `this token belongs to device ${device.deviceId}, not ${deviceId}`);
+  return device;
 }

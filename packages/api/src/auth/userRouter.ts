@@ -15,7 +15,7 @@ export const userRouter = {
     .output(userSchema)
     .mutation(async ({ ctx, input }) => {
       const actor = actorOf(ctx.principal);
-      const user = await createUser(ctx.db, actor, input, ctx.clock());
+      const user = await createUser(ctx, actor, input);
       return { id: user.id, username: user.username, role: user.role, createdAt: iso(user.created_at), createdBy: actor.name };
     }),
 

@@ -1,7 +1,7 @@
 import type { Database, Kysely } from "@signalbeam/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import semver from "semver";
-import { DomainError, notFound } from "../shared/errors";
+import { assertBundleExists, type BundleRow, createBundle, publishBundleVersion } from "./bundleWrites";
 import { pageOffset, toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
 import { operatorProcedure, viewerProcedure } from "../trpc";
@@ -36,8 +36,6 @@ async function versionsByBundle(db: Kysely<Database>, bundleIds: string[]): Prom
   return map;
 }
 
-type BundleRow = { id: string; name: string; description: string; created_at: Date };
-
 const toBundleDto = (row: BundleRow, versions: string[] = []) => ({
   id: row.id,
   name: row.name,
@@ -47,25 +45,13 @@ const toBundleDto = (row: BundleRow, versions: string[] = []) => ({
   versionCount: versions.length,
 });
 
-async function assertBundleExists(db: Kysely<Database>, bundleId: string): Promise<BundleRow> {
-  const row = await db.selectFrom("bundles").selectAll().where("id", "=", bundleId).executeTakeFirst();
-  if (!row) throw notFound("bundle", bundleId);
-  return row;
-}
-
 export const bundleRouter = {
   create: operatorProcedure
     .meta({ openapi: { method: "POST", path: "/bundles", tags, summary: "Create a bundle" }, successStatus: 201 })
     .input(createBundleInput)
     .output(createBundleOutput)
     .mutation(async ({ ctx, input }) => {
-      const row = await ctx.db
-        .insertInto("bundles")
-        .values({ name: input.name, description: input.description ?? "", created_at: ctx.clock() })
-        .onConflict((conflict) => conflict.column("name").doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) throw new DomainError("CONFLICT", `name: a bundle named "${input.name}" already exists`, { field: "name" });
+      const row = await createBundle(ctx, input);
       return { id: row.id, name: row.name, description: row.description, createdAt: iso(row.created_at) };
     }),
 
@@ -109,22 +95,7 @@ export const bundleRouter = {
     .input(createVersionInput)
     .output(bundleVersionSchema)
     .mutation(async ({ ctx, input }) => {
-      await assertBundleExists(ctx.db, input.bundleId);
-      const row = await ctx.db
-        .insertInto("bundle_versions")
-        .values({
-          bundle_id: input.bundleId,
-          version: input.version,
-          containers: JSON.stringify(input.containers),
-          created_at: ctx.clock(),
-        })
-        .onConflict((conflict) => conflict.columns(["bundle_id", "version"]).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!row)
-        throw new DomainError("CONFLICT", `version: bundle ${input.bundleId} already has version ${input.version}`, {
-          field: "version",
-        });
+      const row = await publishBundleVersion(ctx, input);
       return { bundleId: row.bundle_id, version: row.version, containers: row.containers, createdAt: iso(row.created_at) };
     }),
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageEnvelope, pageQuery } from "../shared/pagination";
-import { nameSchema, semverSchema, timestampSchema, uuidSchema } from "../shared/schemas";
+import { nameSchema, semverSchema, storable, timestampSchema, uuidSchema } from "../shared/schemas";
 
 export const containerSchema = z
   .object({
@@ -11,9 +11,15 @@ export const containerSchema = z
       .max(512)
       .regex(/^[^\s]+$/, "must be an image reference without spaces"),
     env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string().max(32_768))
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"),
+        storable(z.string().max(32_768)),
+      )
       .optional(),
-    command: z.array(z.string().max(4096)).max(256).optional(),
+    command: z
+      .array(storable(z.string().max(4096)))
+      .max(256)
+      .optional(),
     ports: z
       .array(
         z
@@ -55,7 +61,9 @@ export const bundleSchema = z
   })
   .meta({ id: "Bundle" });
 
-export const createBundleInput = z.strictObject({ name: nameSchema, description: z.string().max(2000).optional() }).strict();
+export const createBundleInput = z
+  .strictObject({ name: nameSchema, description: storable(z.string().max(2000)).optional() })
+  .strict();
 export const createBundleOutput = z.object({
   id: uuidSchema,
   name: z.string(),

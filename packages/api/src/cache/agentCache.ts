@@ -31,6 +31,13 @@ export interface AgentCache {
   rememberDesiredState(deviceId: string, entry: DesiredStateEntry, readAtGeneration: number): void;
   desiredStatesChanged(deviceIds: readonly string[] | "all"): void;
   credentialsChanged(deviceIds: readonly string[] | "all"): void;
+  /**
+   * After a commit that gave a device a new token: its old token is forgotten (as by
+   * `credentialsChanged`) and the new digest is remembered at once — if nothing invalidated the
+   * device's credentials since `readAtGeneration`, taken before that transaction began. (A rotation
+   * that commits after ours may reach this process first; then neither token is kept.)
+   */
+  tokenReplaced(deviceId: string, digest: string, readAtGeneration: number): void;
   stats(): { tokens: number; desiredStates: number };
   /** Tells this cache's own NOTIFY messages from other replicas'. */
   readonly id: string;
@@ -80,6 +87,23 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
     for (const listener of listeners) listener(kind, deviceIds);
   };
 
+  const credentialsChanged = (deviceIds: readonly string[] | "all") => {
+    if (deviceIds === "all") {
+      allCredentialsChangedAt = ++generation;
+      credentialsChangedAt.clear();
+      deviceByDigest.clear();
+      digestByDevice.clear();
+    } else {
+      stamp(deviceIds, credentialsChangedAt);
+      for (const deviceId of deviceIds) {
+        const digest = digestByDevice.get(deviceId);
+        if (digest) deviceByDigest.delete(digest);
+        digestByDevice.delete(deviceId);
+      }
+    }
+    tell("credentials", deviceIds);
+  };
+
   return {
     deviceForToken: (digest) => deviceByDigest.get(digest),
     rememberToken(digest, deviceId, readAtGeneration) {
@@ -103,22 +127,14 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
       }
       tell("desired", deviceIds);
     },
-    credentialsChanged(deviceIds) {
-      if (deviceIds === "all") {
-        allCredentialsChangedAt = ++generation;
-        credentialsChangedAt.clear();
-        deviceByDigest.clear();
-        digestByDevice.clear();
-      } else {
-        stamp(deviceIds, credentialsChangedAt);
-        for (const deviceId of deviceIds) {
-          const digest = digestByDevice.get(deviceId);
-          if (digest) deviceByDigest.delete(digest);
-          digestByDevice.delete(deviceId);
-        }
-      }
-      tell("credentials", deviceIds);
+    tokenReplaced(deviceId, digest, readAtGeneration) {
+      const unchanged = unchangedSince(readAtGeneration, deviceId, credentialsChangedAt, allCredentialsChangedAt);
+      credentialsChanged([deviceId]);
+      if (!unchanged) return;
+      deviceByDigest.set(digest, deviceId);
+      digestByDevice.set(deviceId, digest);
     },
+    credentialsChanged,
     stats: () => ({ tokens: deviceByDigest.size, desiredStates: desired.size }),
     id: randomUUID(),
     capacity: limits.maxDevices,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageEnvelope, pageQuery } from "../shared/pagination";
-import { deviceIdSchema, labelsSchema, nameSchema, semverSchema, timestampSchema, uuidSchema } from "../shared/schemas";
+import { deviceIdSchema, labelsSchema, nameSchema, semverSchema, storable, timestampSchema, uuidSchema } from "../shared/schemas";
 
 export const deviceSchema = z
   .object({
@@ -41,7 +41,7 @@ export const rotateTokenOutput = z.object({
 });
 
 export const listDevicesInput = z.strictObject({
-  search: z.string().max(200).optional().describe("Matches id or name, case-insensitive"),
+  search: storable(z.string().max(200)).optional().describe("Matches id or name, case-insensitive"),
   groupId: uuidSchema.optional(),
   ...pageQuery(),
 });
@@ -55,7 +55,7 @@ export const heartbeatInput = z
     deviceId: deviceIdSchema,
     bundleId: uuidSchema.nullable().optional(),
     version: semverSchema.nullable().optional(),
-    agentVersion: z.string().max(64).optional(),
+    agentVersion: storable(z.string().max(64)).optional(),
   })
   .strict();
 

@@ -1,11 +1,7 @@
-import type { Database, Transaction } from "@signalbeam/db";
-import { sql } from "@signalbeam/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { assertKnownDevices, dedupe } from "../rollouts/resolveTargets";
-import { DomainError, notFound } from "../shared/errors";
 import { pageOffset, toPage } from "../shared/pagination";
 import { iso } from "../shared/schemas";
-import { inTransaction } from "../shared/transaction";
+import { createGroup, setGroupDevices } from "./groupWrites";
 import { operatorProcedure, viewerProcedure } from "../trpc";
 import {
   createGroupInput,
@@ -17,39 +13,12 @@ import {
 
 const tags = ["groups"];
 
-/** Replaces a group's members; unknown device ids are a 422 that lists them. */
-async function replaceMembers(tx: Transaction<Database>, groupId: string, deviceIds: string[]): Promise<void> {
-  await assertKnownDevices(tx, deviceIds);
-  await tx.deleteFrom("group_members").where("group_id", "=", groupId).execute();
-  if (deviceIds.length)
-    await sql`
-      INSERT INTO group_members (group_id, device_id) SELECT ${groupId}, unnest(${deviceIds}::text[])
-    `.execute(tx);
-}
-
-const membersOf = async (tx: Transaction<Database>, groupId: string) =>
-  (await tx.selectFrom("group_members").select("device_id").where("group_id", "=", groupId).orderBy("device_id").execute()).map(
-    (row) => row.device_id,
-  );
-
 export const groupRouter = {
   create: operatorProcedure
     .meta({ openapi: { method: "POST", path: "/groups", tags, summary: "Create a device group" }, successStatus: 201 })
     .input(createGroupInput)
     .output(groupWithMembersSchema)
-    .mutation(({ ctx, input }) =>
-      inTransaction(ctx.db, async (tx) => {
-        const group = await tx
-          .insertInto("device_groups")
-          .values({ name: input.name, created_at: ctx.clock() })
-          .onConflict((conflict) => conflict.column("name").doNothing())
-          .returning(["id", "name"])
-          .executeTakeFirst();
-        if (!group) throw new DomainError("CONFLICT", `name: a group named "${input.name}" already exists`, { field: "name" });
-        await replaceMembers(tx, group.id, dedupe(input.deviceIds ?? []));
-        return { id: group.id, name: group.name, deviceIds: await membersOf(tx, group.id) };
-      }),
-    ),
+    .mutation(({ ctx, input }) => createGroup(ctx, input)),
 
   list: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/groups", tags, summary: "List device groups" } })
@@ -92,17 +61,5 @@ export const groupRouter = {
     .meta({ openapi: { method: "PUT", path: "/groups/{groupId}/devices", tags, summary: "Replace a group's members" } })
     .input(setGroupDevicesInput)
     .output(groupWithMembersSchema)
-    .mutation(({ ctx, input }) =>
-      inTransaction(ctx.db, async (tx) => {
-        const group = await tx
-          .selectFrom("device_groups")
-          .select(["id", "name"])
-          .where("id", "=", input.groupId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!group) throw notFound("group", input.groupId);
-        await replaceMembers(tx, group.id, dedupe(input.deviceIds));
-        return { id: group.id, name: group.name, deviceIds: await membersOf(tx, group.id) };
-      }),
-    ),
+    .mutation(({ ctx, input }) => setGroupDevices(ctx, input)),
 } satisfies TRPCRouterRecord;

@@ -1,27 +1,25 @@
 import type { DeviceRolloutState } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
-import { actorOf, recordAudit } from "../audit/auditLog";
-import { announce, apply, type CacheChange } from "../cache/invalidation";
-import type { Context } from "../trpc";
+import type { AuditActor } from "../audit/auditLog";
+import type { WriteDeps } from "../deps";
 import { DomainError } from "../shared/errors";
 import { withoutNestedLoops } from "../shared/bulkJoin";
-import { inTransaction } from "../shared/transaction";
+import { writeChange } from "../shared/writeChange";
 import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
 import { moveCounts } from "./rolloutStatus";
 
 /**
- * Pending and updating devices → cancelled. Devices that had not started get their previous
- * desired state back (with no rollout to report to), so they skip the deployment on their next
- * poll; a device caught mid-update keeps its desired state and its late report gets 409.
- * Cancelling a cancelled rollout is a no-op; a completed or failed one has nothing to cancel.
+ * Pending and updating devices → cancelled. Afterwards no desired state points at this rollout
+ * but those of devices caught mid-update: devices that had not started, and devices that failed
+ * (which run what they ran before, and can no longer be retried here), get back the desired state
+ * they had before this rollout, with no rollout to report to — so no agent waits forever for a
+ * retry that cannot come. A device caught mid-update keeps its desired state and its late report
+ * gets 409. Cancelling a cancelled rollout is a no-op; a completed or failed one has nothing to
+ * cancel.
  */
-export async function cancelRollout(
-  ctx: Pick<Context, "db" | "clock" | "principal" | "agentCache">,
-  rolloutId: string,
-): Promise<void> {
-  const now = ctx.clock();
-  let change: CacheChange | undefined;
-  await inTransaction(ctx.db, async (tx) => {
+export async function cancelRollout(deps: WriteDeps, actor: AuditActor, rolloutId: string): Promise<void> {
+  await writeChange(deps, async (tx, change) => {
+    const { now } = change;
     // Lock order: desired states before the rollout row (see takeOverDevices).
     const pointing = await sql<{ device_id: string }>`
       SELECT device_id FROM device_desired_states WHERE rollout_id = ${rolloutId} ORDER BY device_id FOR UPDATE
@@ -46,7 +44,7 @@ export async function cancelRollout(
       UPDATE device_desired_states dd
       SET rollout_id = NULL, bundle_id = rs.previous_bundle_id, version = rs.previous_version, updated_at = ${now}
       FROM rollout_statuses rs
-      WHERE rs.rollout_id = ${rolloutId} AND rs.status = 'pending'
+      WHERE rs.rollout_id = ${rolloutId} AND rs.status IN ('pending', 'failed')
         AND dd.device_id = rs.device_id AND dd.rollout_id = ${rolloutId}
     `.execute(tx),
     );
@@ -60,19 +58,12 @@ export async function cancelRollout(
       countsOf(rollout),
     );
     await saveRolloutCounts(tx, rollout, counts, now, now);
-    // Devices that had not started got their previous desired state back.
-    change = { kind: "desired", devices: pointing.rows.map((row) => row.device_id) };
-    await announce(tx, change, ctx.agentCache);
-    await recordAudit(
-      tx,
-      actorOf(ctx.principal),
-      {
-        action: "rollout.cancelled",
-        target: { type: "rollout", id: rolloutId },
-        details: { cancelledDevices: counts.cancelled - rollout.cancelled },
-      },
-      now,
-    );
+    change.desiredStates(pointing.rows.map((row) => row.device_id));
+    change.rollout(rolloutId);
+    change.audit(actor, {
+      action: "rollout.cancelled",
+      target: { type: "rollout", id: rolloutId },
+      details: { cancelledDevices: counts.cancelled - rollout.cancelled },
+    });
   });
-  if (change) apply(ctx.agentCache, change);
 }

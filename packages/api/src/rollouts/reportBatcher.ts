@@ -1,5 +1,6 @@
 import type { RolloutStatusRow } from "@signalbeam/db";
-import type { Context } from "../trpc";
+import type { WriteDeps } from "../deps";
+import { isDatabaseUnavailable } from "../shared/errors";
 import { applyReports, type DeviceReport } from "./reportDeviceStatus";
 
 /**
@@ -10,6 +11,10 @@ import { applyReports, type DeviceReport } from "./reportDeviceStatus";
  * the lock once: an idle server writes a report at once (a batch of one), a busy one writes
  * hundreds per transaction. Every caller still gets its own answer — its row, 404 or 409 —
  * exactly as if its report had been applied alone, in arrival order.
+ *
+ * Reports are independent: if a batch cannot be written (one report holds something the database
+ * refuses), its reports are applied again one by one, so only that one fails. A database that is
+ * unreachable fails them all at once instead — one at a time would only fail more slowly.
  */
 export interface ReportBatcher {
   submit(report: DeviceReport): Promise<RolloutStatusRow>;
@@ -21,23 +26,29 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-export function createReportBatcher(ctx: Pick<Context, "db" | "clock">, maxBatch = 1_000): ReportBatcher {
+export function createReportBatcher(deps: WriteDeps, maxBatch = 1_000): ReportBatcher {
   const queues = new Map<string, Waiting[]>();
+
+  async function write(rolloutId: string, batch: Waiting[]) {
+    const outcomes = await applyReports(
+      deps,
+      rolloutId,
+      batch.map((waiting) => waiting.report),
+    );
+    outcomes.forEach((outcome, index) => (outcome.ok ? batch[index]!.resolve(outcome.row) : batch[index]!.reject(outcome.error)));
+  }
 
   async function drain(rolloutId: string, queue: Waiting[]) {
     while (queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       try {
-        const outcomes = await applyReports(
-          ctx,
-          rolloutId,
-          batch.map((waiting) => waiting.report),
-        );
-        outcomes.forEach((outcome, index) =>
-          outcome.ok ? batch[index]!.resolve(outcome.row) : batch[index]!.reject(outcome.error),
-        );
+        await write(rolloutId, batch);
       } catch (error) {
-        for (const waiting of batch) waiting.reject(error);
+        if (batch.length === 1 || isDatabaseUnavailable(error)) {
+          for (const waiting of batch) waiting.reject(error);
+          continue;
+        }
+        for (const waiting of batch) await write(rolloutId, [waiting]).catch((alone: unknown) => waiting.reject(alone));
       }
     }
     queues.delete(rolloutId);

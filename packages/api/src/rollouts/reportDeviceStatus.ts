@@ -1,8 +1,8 @@
 import type { Database, DeviceRolloutState, RolloutStatusRow, Transaction } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
-import type { Context } from "../trpc";
+import type { WriteDeps } from "../deps";
 import { DomainError } from "../shared/errors";
-import { inTransaction } from "../shared/transaction";
+import { writeChange } from "../shared/writeChange";
 import { checkTransition } from "./deviceTransitions";
 import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
 import { type DeviceCounts, moveCounts } from "./rolloutStatus";
@@ -79,12 +79,12 @@ export function planReports(
  * many there are: the rollout row lock (which serializes its counters) is taken once per batch.
  */
 export async function applyReports(
-  ctx: Pick<Context, "db" | "clock">,
+  deps: WriteDeps,
   rolloutId: string,
   reports: readonly DeviceReport[],
 ): Promise<ReportOutcome[]> {
-  const now = ctx.clock();
-  return inTransaction(ctx.db, async (tx) => {
+  return writeChange(deps, async (tx, change) => {
+    const { now } = change;
     const rollout = await lockRollout(tx, rolloutId);
     const deviceIds = [...new Set(reports.map((report) => report.deviceId))];
     const rows = await tx
@@ -97,6 +97,7 @@ export async function applyReports(
     if (plan.changed.size === 0) return plan.outcomes;
     await writeRows(tx, rolloutId, [...plan.changed.values()]);
     await saveRolloutCounts(tx, rollout, plan.counts, now);
+    change.rollout(rolloutId);
     if (plan.succeededDeviceIds.length)
       await tx
         .updateTable("devices")
@@ -125,8 +126,8 @@ async function writeRows(tx: Transaction<Database>, rolloutId: string, rows: Rol
 }
 
 /** One report, on its own: a batch of one. */
-export async function reportDeviceStatus(ctx: Pick<Context, "db" | "clock">, report: DeviceReport): Promise<RolloutStatusRow> {
-  const [outcome] = await applyReports(ctx, report.rolloutId, [report]);
+export async function reportDeviceStatus(deps: WriteDeps, report: DeviceReport): Promise<RolloutStatusRow> {
+  const [outcome] = await applyReports(deps, report.rolloutId, [report]);
   if (!outcome!.ok) throw outcome!.error;
   return outcome!.row;
 }

@@ -1,51 +1,61 @@
-import type { Database, Rollout, Transaction } from "@signalbeam/db";
-import { actorOf, recordAudit } from "../audit/auditLog";
-import { announce, apply, type CacheChange } from "../cache/invalidation";
-import type { Context } from "../trpc";
+import type { Database, RolloutRow, Transaction } from "@signalbeam/db";
+import { sql } from "@signalbeam/db";
+import type { AuditActor } from "../audit/auditLog";
+import type { WriteDeps } from "../deps";
 import { DomainError } from "../shared/errors";
-import { inTransaction } from "../shared/transaction";
+import { writeChange } from "../shared/writeChange";
 import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
 import { moveCounts } from "./rolloutStatus";
-import { lockDesiredStates, takeOverDevices } from "./takeOverDevices";
-
-const failedDevices = async (tx: Transaction<Database>, rolloutId: string) =>
-  (
-    await tx
-      .selectFrom("rollout_statuses")
-      .select("device_id")
-      .where("rollout_id", "=", rolloutId)
-      .where("status", "=", "failed")
-      .orderBy("device_id")
-      .execute()
-  ).map((row) => row.device_id);
 
 /**
- * Failed devices → pending (attempt + 1) and their desired state points here again; the rollout
- * becomes active and its completedAt is cleared. 409 when nothing failed or it was cancelled.
+ * The failed devices a retry may take back: those whose desired state still belongs to this
+ * rollout. A device a newer rollout has taken since (whatever its state there, even cancelled)
+ * stays where it is — retrying an old rollout must never downgrade a device or supersede a newer
+ * rollout. Locks their desired states when asked (lock order: desired states, then rollouts).
  */
-export async function retryRollout(
-  ctx: Pick<Context, "db" | "clock" | "principal" | "agentCache">,
-  rolloutId: string,
-): Promise<Rollout> {
-  const now = ctx.clock();
-  let change: CacheChange | undefined;
-  const saved = await inTransaction(ctx.db, async (tx) => {
-    // Lock order: desired states before rollout rows; re-read the failed set once locked.
-    const seen = await failedDevices(tx, rolloutId);
-    await lockDesiredStates(tx, seen);
+const retriableDevices = async (tx: Transaction<Database>, rolloutId: string, lock: boolean) =>
+  (
+    await sql<{ device_id: string }>`
+      SELECT dd.device_id
+      FROM rollout_statuses rs
+      JOIN device_desired_states dd ON dd.device_id = rs.device_id AND dd.rollout_id = rs.rollout_id
+      WHERE rs.rollout_id = ${rolloutId} AND rs.status = 'failed'
+      ORDER BY dd.device_id
+      ${lock ? sql`FOR UPDATE OF dd` : sql``}
+    `.execute(tx)
+  ).rows.map((row) => row.device_id);
+
+/**
+ * Failed devices this rollout still owns → pending (attempt + 1), which their agents see as a new
+ * attempt; the rollout becomes active and its completedAt is cleared. 409 when it was cancelled,
+ * when nothing failed, and when newer rollouts have taken every failed device.
+ */
+export async function retryRollout(deps: WriteDeps, actor: AuditActor, rolloutId: string): Promise<RolloutRow> {
+  return writeChange(deps, async (tx, change) => {
+    const { now } = change;
+    const seen = new Set(await retriableDevices(tx, rolloutId, true));
     const rollout = await lockRollout(tx, rolloutId);
     if (rollout.cancel_requested_at)
       throw new DomainError("CONFLICT", `rollout ${rolloutId} was cancelled; create a new rollout instead`, {
         status: rollout.status,
       });
-    const failed = await failedDevices(tx, rolloutId);
-    if (failed.length === 0)
+    if (rollout.failed === 0)
       throw new DomainError("CONFLICT", `rollout ${rolloutId} has no failed devices to retry`, { status: rollout.status });
-    const seenSet = new Set(seen);
-    await lockDesiredStates(
-      tx,
-      failed.filter((id) => !seenSet.has(id)),
-    );
+    // Reports take the rollout lock: from here the failed set cannot change. One that failed
+    // between the two reads is taken too (its desired state locked now; a deadlock is retried).
+    const devices = await retriableDevices(tx, rolloutId, false);
+    const late = devices.filter((id) => !seen.has(id));
+    if (late.length)
+      await sql`SELECT 1 FROM device_desired_states WHERE device_id = ANY(${late}::text[]) ORDER BY device_id FOR UPDATE`.execute(
+        tx,
+      );
+    if (devices.length === 0)
+      throw new DomainError(
+        "CONFLICT",
+        `rollout ${rolloutId} has ${rollout.failed} failed device(s), but newer rollouts have taken all of them; ` +
+          "retrying here would take them back",
+        { status: rollout.status, failed: rollout.failed, retriable: 0 },
+      );
 
     await tx
       .updateTable("rollout_statuses")
@@ -59,19 +69,26 @@ export async function retryRollout(
       }))
       .where("rollout_id", "=", rolloutId)
       .where("status", "=", "failed")
+      .where("device_id", "=", sql<string>`ANY(${devices}::text[])`)
       .execute();
-    const saved = await saveRolloutCounts(tx, rollout, moveCounts(countsOf(rollout), "failed", "pending", failed.length), now);
-    await takeOverDevices(tx, { rolloutId, bundleId: rollout.bundle_id, version: rollout.version, deviceIds: failed, now });
-    change = { kind: "desired", devices: failed };
-    await announce(tx, change, ctx.agentCache);
-    await recordAudit(
-      tx,
-      actorOf(ctx.principal),
-      { action: "rollout.retried", target: { type: "rollout", id: rolloutId }, details: { retriedDevices: failed.length } },
-      now,
-    );
+    // The desired state already names this rollout and version; the new attempt is what changes.
+    await tx
+      .updateTable("device_desired_states")
+      .set({ updated_at: now })
+      .where("device_id", "=", sql<string>`ANY(${devices}::text[])`)
+      .execute();
+    const saved = await saveRolloutCounts(tx, rollout, moveCounts(countsOf(rollout), "failed", "pending", devices.length), now);
+
+    change.desiredStates(devices);
+    change.rollout(rolloutId);
+    change.audit(actor, {
+      action: "rollout.retried",
+      target: { type: "rollout", id: rolloutId },
+      details: {
+        retriedDevices: devices.length,
+        ...(rollout.failed > devices.length ? { keptByNewerRollouts: rollout.failed - devices.length } : {}),
+      },
+    });
     return saved;
   });
-  if (change) apply(ctx.agentCache, change);
-  return saved;
 }

@@ -1,4 +1,4 @@
-import type { Database, Kysely, Rollout, Transaction } from "@signalbeam/db";
+import type { Database, Kysely, RolloutRow, Transaction } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
 import { notFound } from "../shared/errors";
 import { type PageRequest, pageOffset } from "../shared/pagination";
@@ -9,7 +9,7 @@ import type { DeviceRolloutState, RolloutState } from "@signalbeam/db";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export const countsOf = (row: Rollout): DeviceCounts => ({
+export const countsOf = (row: RolloutRow): DeviceCounts => ({
   pending: row.pending,
   updating: row.updating,
   succeeded: row.succeeded,
@@ -17,13 +17,36 @@ export const countsOf = (row: Rollout): DeviceCounts => ({
   cancelled: row.cancelled,
 });
 
-export function toRolloutDto(row: Rollout): RolloutDto {
+/**
+ * Every column but `target_ids`: reads and writes never fetch a target list (up to ~1 MB) they do
+ * not need; those that do get it from the target-list cache, which reads it once per rollout.
+ */
+export const rolloutColumns = [
+  "id",
+  "bundle_id",
+  "version",
+  "target_type",
+  "target_count",
+  "status",
+  "cancel_requested_at",
+  "total",
+  "pending",
+  "updating",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "created_at",
+  "updated_at",
+  "completed_at",
+] as const satisfies readonly (keyof RolloutRow)[];
+
+/** The API's view of a rollout; `targetIds` only when the caller asked for the list (the REST default). */
+export function toRolloutDto(row: RolloutRow, targetIds?: readonly string[]): RolloutDto {
   return {
     id: row.id,
     bundleId: row.bundle_id,
     version: row.version,
     targetType: row.target_type,
-    targetIds: row.target_ids,
     status: row.status,
     progress: {
       total: row.total,
@@ -36,18 +59,20 @@ export function toRolloutDto(row: Rollout): RolloutDto {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     completedAt: isoOrNull(row.completed_at),
+    targetCount: row.target_count,
+    ...(targetIds ? { targetIds: targetIds as string[] } : {}),
   };
 }
 
-export async function findRollout(db: Db, rolloutId: string): Promise<Rollout> {
-  const row = await db.selectFrom("rollouts").selectAll().where("id", "=", rolloutId).executeTakeFirst();
+export async function findRollout(db: Db, rolloutId: string): Promise<RolloutRow> {
+  const row = await db.selectFrom("rollouts").select(rolloutColumns).where("id", "=", rolloutId).executeTakeFirst();
   if (!row) throw notFound("rollout", rolloutId);
   return row;
 }
 
 /** Every writer takes the rollout row lock first: it serializes counter updates per rollout. */
-export async function lockRollout(tx: Transaction<Database>, rolloutId: string): Promise<Rollout> {
-  const row = await tx.selectFrom("rollouts").selectAll().where("id", "=", rolloutId).forUpdate().executeTakeFirst();
+export async function lockRollout(tx: Transaction<Database>, rolloutId: string): Promise<RolloutRow> {
+  const row = await tx.selectFrom("rollouts").select(rolloutColumns).where("id", "=", rolloutId).forUpdate().executeTakeFirst();
   if (!row) throw notFound("rollout", rolloutId);
   return row;
 }
@@ -55,11 +80,11 @@ export async function lockRollout(tx: Transaction<Database>, rolloutId: string):
 /** Writes new counters together with the status and completedAt they imply. */
 export async function saveRolloutCounts(
   tx: Transaction<Database>,
-  row: Rollout,
+  row: RolloutRow,
   counts: DeviceCounts,
   now: Date,
   cancelRequestedAt: Date | null = row.cancel_requested_at,
-): Promise<Rollout> {
+): Promise<RolloutRow> {
   const next = nextRolloutState(counts, cancelRequestedAt !== null, row.completed_at, now);
   return tx
     .updateTable("rollouts")
@@ -71,7 +96,7 @@ export async function saveRolloutCounts(
       updated_at: now,
     })
     .where("id", "=", row.id)
-    .returningAll()
+    .returning(rolloutColumns)
     .executeTakeFirstOrThrow();
 }
 
@@ -79,12 +104,18 @@ export async function listRollouts(
   db: Db,
   filter: { bundleId?: string | undefined; status?: RolloutState | undefined },
   page: PageRequest,
-): Promise<{ rows: Rollout[]; totalCount: number }> {
+): Promise<{ rows: RolloutRow[]; totalCount: number }> {
   let query = db.selectFrom("rollouts");
   if (filter.bundleId) query = query.where("bundle_id", "=", filter.bundleId);
   if (filter.status) query = query.where("status", "=", filter.status);
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(page.pageSize).offset(pageOffset(page)).execute(),
+    query
+      .select(rolloutColumns)
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(page.pageSize)
+      .offset(pageOffset(page))
+      .execute(),
     query.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
   ]);
   return { rows, totalCount: Number(count.count) };

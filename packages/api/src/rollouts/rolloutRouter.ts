@@ -1,5 +1,8 @@
+import type { RolloutRow } from "@signalbeam/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { actorOf } from "../audit/auditLog";
+import type { Deps } from "../deps";
 import { operatorProcedure, viewerProcedure } from "../trpc";
 import { pageInfo, toPage } from "../shared/pagination";
 import { isoOrNull } from "../shared/schemas";
@@ -12,6 +15,7 @@ import {
   createRolloutOutput,
   listRolloutsInput,
   listRolloutsOutput,
+  rolloutByIdInput,
   rolloutDevicesInput,
   rolloutDevicesOutput,
   rolloutIdInput,
@@ -20,6 +24,16 @@ import {
 } from "./rolloutSchemas";
 
 const tags = ["rollouts"];
+
+/** Rollouts as the API answers them: with their target lists (from the cache), or in summary form. */
+async function rolloutDtos(deps: Pick<Deps, "db" | "targetLists">, rows: RolloutRow[], targets: "full" | "summary") {
+  if (targets === "summary") return rows.map((row) => toRolloutDto(row));
+  const lists = await deps.targetLists.get(
+    deps.db,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => toRolloutDto(row, lists.get(row.id)?.ids ?? []));
+}
 
 export const rolloutRouter = {
   create: operatorProcedure
@@ -30,18 +44,9 @@ export const rolloutRouter = {
     .input(createRolloutInput)
     .output(createRolloutOutput)
     .mutation(async ({ ctx, input }) => {
-      const { id, ...rest } = toRolloutDto(await createRollout(ctx, input));
-      ctx.events?.changed(id);
-      return {
-        rolloutId: id,
-        bundleId: rest.bundleId,
-        version: rest.version,
-        targetType: rest.targetType,
-        targetIds: rest.targetIds,
-        status: rest.status,
-        progress: rest.progress,
-        createdAt: rest.createdAt,
-      };
+      const { rollout, targetIds } = await createRollout(ctx, actorOf(ctx.principal), input);
+      const { id, ...rest } = toRolloutDto(rollout, targetIds);
+      return { ...rest, rolloutId: id, targetIds };
     }),
 
   list: viewerProcedure
@@ -50,14 +55,14 @@ export const rolloutRouter = {
     .output(listRolloutsOutput)
     .query(async ({ ctx, input }) => {
       const { rows, totalCount } = await listRollouts(ctx.db, input, input);
-      return toPage(rows.map(toRolloutDto), input, totalCount);
+      return toPage(await rolloutDtos(ctx, rows, input.targets), input, totalCount);
     }),
 
   byId: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/rollouts/{rolloutId}", tags, summary: "Get a rollout with its progress" } })
-    .input(rolloutIdInput)
+    .input(rolloutByIdInput)
     .output(rolloutSchema)
-    .query(async ({ ctx, input }) => toRolloutDto(await findRollout(ctx.db, input.rolloutId))),
+    .query(async ({ ctx, input }) => (await rolloutDtos(ctx, [await findRollout(ctx.db, input.rolloutId)], input.targets))[0]!),
 
   devices: viewerProcedure
     .meta({
@@ -95,23 +100,28 @@ export const rolloutRouter = {
     .input(rolloutIdInput)
     .output(z.void())
     .mutation(async ({ ctx, input }) => {
-      await cancelRollout(ctx, input.rolloutId);
-      ctx.events?.changed(input.rolloutId);
+      await cancelRollout(ctx, actorOf(ctx.principal), input.rolloutId);
     }),
 
   retry: operatorProcedure
-    .meta({ openapi: { method: "POST", path: "/rollouts/{rolloutId}/retry", tags, summary: "Retry the failed devices" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/rollouts/{rolloutId}/retry",
+        tags,
+        summary: "Retry the failed devices that no newer rollout has taken",
+      },
+    })
     .input(rolloutIdInput)
     .output(rolloutSchema)
-    .mutation(async ({ ctx, input }) => {
-      const rollout = toRolloutDto(await retryRollout(ctx, input.rolloutId));
-      ctx.events?.changed(rollout.id);
-      return rollout;
-    }),
+    .mutation(
+      async ({ ctx, input }) =>
+        (await rolloutDtos(ctx, [await retryRollout(ctx, actorOf(ctx.principal), input.rolloutId)], "full"))[0]!,
+    ),
 
   /** Live view: an event each time the rollout changes (server-sent events over /trpc). */
   onChange: viewerProcedure.input(rolloutIdInput).subscription(async function* ({ ctx, input, signal }) {
-    if (!ctx.events || !signal) return;
+    if (!signal) return;
     for await (const _ of ctx.events.watch(input.rolloutId, signal)) yield { rolloutId: input.rolloutId };
   }),
 } satisfies TRPCRouterRecord;

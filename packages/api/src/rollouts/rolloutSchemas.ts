@@ -22,14 +22,27 @@ export const rolloutSchema = z
     bundleId: uuidSchema,
     version: z.string(),
     targetType: z.enum(["device", "group"]),
-    targetIds: z.array(z.string()),
     status: z.enum(rolloutStates),
     progress: progressSchema,
     createdAt: timestampSchema,
     updatedAt: timestampSchema,
     completedAt: timestampSchema.nullable(),
+    targetCount: z.number().int().describe("How many ids targetIds holds"),
+    // Last, so a REST answer can splice in the serialized list (see the server's rollout fast path).
+    targetIds: z
+      .array(z.string())
+      .optional()
+      .describe("The device or group ids as requested at creation; left out when targets=summary"),
   })
   .meta({ id: "Rollout" });
+
+/** `?targets=summary` leaves the (possibly 100,000-id) target list out; the REST default keeps it. */
+export const targetsQuery = {
+  targets: z
+    .enum(["full", "summary"])
+    .default("full")
+    .describe("full (default): with targetIds; summary: targetCount only, for views that do not list the targets"),
+};
 
 export const MAX_TARGETS = 200_000;
 
@@ -56,26 +69,22 @@ export const createRolloutInput = z
       ctx.addIssue({ code: "custom", path: [other], message: `not allowed when targetType is ${input.targetType}` });
   });
 
-export const createRolloutOutput = z.object({
-  rolloutId: uuidSchema,
-  bundleId: uuidSchema,
-  version: z.string(),
-  targetType: z.enum(["device", "group"]),
-  targetIds: z.array(z.string()),
-  status: z.enum(rolloutStates),
-  progress: progressSchema,
-  createdAt: timestampSchema,
-});
+/** The contract's create answer: the rollout's fields, its id named rolloutId, and its full target list. */
+export const createRolloutOutput = rolloutSchema
+  .pick({ bundleId: true, version: true, targetType: true, status: true, progress: true, createdAt: true })
+  .extend({ rolloutId: uuidSchema, targetIds: rolloutSchema.shape.targetIds.unwrap() });
 
 export const listRolloutsInput = z.strictObject({
   bundleId: uuidSchema.optional(),
   status: z.enum(rolloutStates).optional(),
+  ...targetsQuery,
   ...pageQuery(),
 });
 
 export const listRolloutsOutput = pageEnvelope(rolloutSchema);
 
 export const rolloutIdInput = z.strictObject({ rolloutId: uuidSchema });
+export const rolloutByIdInput = z.strictObject({ rolloutId: uuidSchema, ...targetsQuery });
 
 export const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration"] as const;
 export const deviceSortValues = deviceSortKeys.flatMap((key) => [key, `-${key}`] as const);

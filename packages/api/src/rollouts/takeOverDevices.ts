@@ -1,7 +1,7 @@
-import type { Database, DeviceRolloutState, Rollout, Transaction } from "@signalbeam/db";
+import type { Database, DeviceRolloutState, RolloutRow, Transaction } from "@signalbeam/db";
 import { sql } from "@signalbeam/db";
 import { withoutNestedLoops } from "../shared/bulkJoin";
-import { countsOf, saveRolloutCounts } from "./rolloutRepository";
+import { countsOf, rolloutColumns, saveRolloutCounts } from "./rolloutRepository";
 import { moveCounts } from "./rolloutStatus";
 
 /** Thrown when another writer slipped in between our locks; `inTransaction` retries it. */
@@ -15,15 +15,30 @@ class LockOrderRace extends Error {
 /**
  * Locks the devices' desired-state rows, in id order. Every writer that changes which rollout a
  * device belongs to (create, retry, cancel) takes these first, so two of them never interleave.
+ *
+ * A device without that row (imported with SQL, restored from a backup) gets one here, empty, so
+ * that a rollout never depends on it existing: every target gets its status row and its desired
+ * state. Creating the row only where it is missing costs nothing in the usual case: the lock
+ * already counts what it found.
  */
-export async function lockDesiredStates(tx: Transaction<Database>, deviceIds: readonly string[]): Promise<void> {
+export async function lockDesiredStates(tx: Transaction<Database>, deviceIds: readonly string[], now: Date): Promise<void> {
   if (deviceIds.length === 0) return;
+  const devices = deviceIds as string[];
+  const lock = () =>
+    sql<{ device_id: string }>`
+      SELECT device_id FROM device_desired_states
+      WHERE device_id = ANY(${devices}::text[])
+      ORDER BY device_id
+      FOR UPDATE
+    `.execute(tx);
+  const locked = await lock();
+  if (locked.rows.length === deviceIds.length) return;
   await sql`
-    SELECT device_id FROM device_desired_states
-    WHERE device_id = ANY(${deviceIds as string[]}::text[])
-    ORDER BY device_id
-    FOR UPDATE
+    INSERT INTO device_desired_states (device_id, updated_at)
+    SELECT d.id, ${now} FROM devices d WHERE d.id = ANY(${devices}::text[])
+    ON CONFLICT (device_id) DO NOTHING
   `.execute(tx);
+  await lock();
 }
 
 export interface TakeOver {
@@ -32,12 +47,8 @@ export interface TakeOver {
   version: string;
   deviceIds: readonly string[];
   now: Date;
-  /**
-   * The caller already locked the rollouts being superseded (`lockRolloutsToSupersede`) and wrote
-   * each new row's fallback when it inserted it (`insertPendingRows`), so the rows need no second
-   * write. Create does this; retry, whose rows exist already, does not.
-   */
-  prepared?: Map<string, Rollout>;
+  /** The rollouts being superseded, already locked by `lockRolloutsToSupersede`. */
+  superseding: Map<string, RolloutRow>;
 }
 
 interface SupersededCount {
@@ -47,27 +58,23 @@ interface SupersededCount {
 }
 
 /**
- * Makes `rolloutId` the rollout these devices should run, as one set-based step:
+ * Makes the new rollout `rolloutId` the one these devices should run, as one set-based step:
  * - a device still pending/updating in another rollout is cancelled there with
  *   `superseded by rollout <id>` (that rollout's counters and status follow);
- * - each device's row in this rollout remembers what the device should fall back to on cancel:
- *   kept as is when its desired state already points here (a retry), the superseded row's own
- *   fallback when the device never started that rollout, else its current desired state;
  * - the desired state points here.
- * The caller holds the desired-state locks and has written this rollout's rows as pending.
+ * The caller holds the desired-state locks, has locked the rollouts to supersede, and has written
+ * this rollout's rows with their fallbacks (`insertPendingRows`).
  */
 export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeOver): Promise<void> {
-  const { rolloutId, bundleId, version, deviceIds, now } = takeOver;
+  const { rolloutId, bundleId, version, deviceIds, now, superseding } = takeOver;
   const devices = deviceIds as string[];
   const message = `superseded by rollout ${rolloutId}`;
-  const locked = takeOver.prepared ?? (await lockRolloutsToSupersede(tx, rolloutId, deviceIds));
-  const recordFallbacks = takeOver.prepared === undefined;
   const pointDesiredStates = sql`
     UPDATE device_desired_states
     SET rollout_id = ${rolloutId}, bundle_id = ${bundleId}, version = ${version}, updated_at = ${now}
     WHERE device_id = ANY(${devices}::text[])
   `;
-  if (!recordFallbacks && locked.size === 0) {
+  if (superseding.size === 0) {
     // No other rollout has any of these devices pending or updating, and none can gain one while
     // we hold their desired-state locks: nothing to supersede, so no need to look for 100,000
     // devices' rows in other rollouts — only the desired states move.
@@ -75,7 +82,7 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
     return;
   }
 
-  // A join of this rollout's rows (estimated at a row or two while the rollout is new): no nested loops.
+  // A join against 100,000 devices' rows elsewhere: no nested loops (see withoutNestedLoops).
   const superseded = await withoutNestedLoops(tx, () =>
     sql<SupersededCount>`
     WITH target AS (
@@ -90,22 +97,7 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
       SET status = 'cancelled', completed_at = ${now}, updated_at = ${now}, error_message = ${message}
       FROM old
       WHERE rs.rollout_id = old.rollout_id AND rs.device_id = old.device_id
-      RETURNING rs.rollout_id, rs.device_id, old.status AS old_status, rs.previous_bundle_id, rs.previous_version
-    ), mine AS (
-      -- Skipped (WHERE false) when the rows were inserted with their fallbacks already.
-      UPDATE rollout_statuses rs
-      SET previous_bundle_id = CASE
-            WHEN dd.rollout_id IS NOT DISTINCT FROM ${rolloutId}::uuid THEN rs.previous_bundle_id
-            WHEN sup.old_status = 'pending' THEN sup.previous_bundle_id
-            ELSE dd.bundle_id END,
-          previous_version = CASE
-            WHEN dd.rollout_id IS NOT DISTINCT FROM ${rolloutId}::uuid THEN rs.previous_version
-            WHEN sup.old_status = 'pending' THEN sup.previous_version
-            ELSE dd.version END
-      FROM target t
-      JOIN device_desired_states dd ON dd.device_id = t.device_id
-      LEFT JOIN sup ON sup.device_id = t.device_id
-      WHERE ${recordFallbacks} AND rs.rollout_id = ${rolloutId} AND rs.device_id = t.device_id
+      RETURNING rs.rollout_id, old.status AS old_status
     ), desired AS (${pointDesiredStates})
     SELECT rollout_id, old_status, count(*)::int AS devices FROM sup GROUP BY rollout_id, old_status
   `.execute(tx),
@@ -113,11 +105,11 @@ export async function takeOverDevices(tx: Transaction<Database>, takeOver: TakeO
 
   const deltas = new Map<string, SupersededCount[]>();
   for (const row of superseded.rows) {
-    if (!locked.has(row.rollout_id)) throw new LockOrderRace();
+    if (!superseding.has(row.rollout_id)) throw new LockOrderRace();
     deltas.set(row.rollout_id, [...(deltas.get(row.rollout_id) ?? []), row]);
   }
   for (const [otherId, moves] of deltas) {
-    const row = locked.get(otherId)!;
+    const row = superseding.get(otherId)!;
     const counts = moves.reduce((acc, move) => moveCounts(acc, move.old_status, "cancelled", move.devices), countsOf(row));
     await saveRolloutCounts(tx, row, counts, now);
   }
@@ -132,9 +124,9 @@ export async function lockRolloutsToSupersede(
   tx: Transaction<Database>,
   rolloutId: string,
   deviceIds: readonly string[],
-): Promise<Map<string, Rollout>> {
-  const others = await sql<Rollout>`
-    SELECT r.* FROM rollouts r
+): Promise<Map<string, RolloutRow>> {
+  const others = await sql<RolloutRow>`
+    SELECT ${sql.join(rolloutColumns.map((column) => sql.ref(`r.${column}`)))} FROM rollouts r
     WHERE r.id IN (
       SELECT DISTINCT rs.rollout_id FROM rollout_statuses rs
       WHERE rs.device_id = ANY(${deviceIds as string[]}::text[])
@@ -148,24 +140,26 @@ export async function lockRolloutsToSupersede(
 }
 
 /**
- * A new rollout's pending rows, each written once with the fallback a cancel restores: what the
- * device was told to run, or — when it had not yet started the rollout it is taken from — that
- * rollout's own fallback (the same rule `takeOverDevices` applies to existing rows). Call it after
- * `lockRolloutsToSupersede`, so the rows it reads cannot change before they are superseded.
+ * A new rollout's pending rows, each written once with the fallback a cancel restores. The
+ * fallback is what the device should run if this rollout is cancelled before it starts: its
+ * current desired state — unless that points at a rollout the device never got through (pending
+ * there, or failed there, which leaves a device on what it ran before), whose own fallback then
+ * applies. Call it after `lockRolloutsToSupersede`, so the rows it reads cannot change meanwhile.
+ * Returns how many rows it wrote: one per device, which the caller checks.
  */
 export async function insertPendingRows(
   tx: Transaction<Database>,
   rows: { rolloutId: string; deviceIds: readonly string[]; now: Date },
-): Promise<void> {
-  await sql`
+): Promise<number> {
+  const result = await sql`
     INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at, previous_bundle_id, previous_version)
     SELECT ${rows.rolloutId}, d.id, d.name, 'pending', 1, ${rows.now},
-           CASE WHEN old.status = 'pending' THEN old.previous_bundle_id ELSE dd.bundle_id END,
-           CASE WHEN old.status = 'pending' THEN old.previous_version ELSE dd.version END
+           CASE WHEN via.status IN ('pending', 'failed') THEN via.previous_bundle_id ELSE dd.bundle_id END,
+           CASE WHEN via.status IN ('pending', 'failed') THEN via.previous_version ELSE dd.version END
     FROM unnest(${rows.deviceIds as string[]}::text[]) AS t(device_id)
     JOIN devices d ON d.id = t.device_id
     JOIN device_desired_states dd ON dd.device_id = t.device_id
-    LEFT JOIN rollout_statuses old
-      ON old.device_id = t.device_id AND old.status IN ('pending', 'updating') AND old.rollout_id <> ${rows.rolloutId}
+    LEFT JOIN rollout_statuses via ON via.rollout_id = dd.rollout_id AND via.device_id = t.device_id
   `.execute(tx);
+  return Number(result.numAffectedRows ?? 0);
 }

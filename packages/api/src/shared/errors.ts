@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { DatabaseUnavailableError } from "@signalbeam/db";
 
 /**
  * The one error vocabulary of the domain. Handlers throw DomainError; `toTRPCError` is the only
@@ -52,6 +53,28 @@ interface PgError {
 const isPgError = (error: unknown): error is PgError =>
   typeof error === "object" && error !== null && typeof (error as PgError).code === "string";
 
+/**
+ * The database cannot be reached right now (restarting, failing over, refusing connections, or the
+ * connection broke mid-request): a 503 the client may retry, never a 500 and never a crash.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string") {
+    // 08: connection exception; 57P01-03: the server is shutting down, crashed, or not yet up; 53300: out of connections.
+    if (/^08/.test(code) || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300") return true;
+    if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND"].includes(code))
+      return true;
+  }
+  return (
+    typeof message === "string" &&
+    /^(Connection terminated|Client has encountered a connection error|Connection terminated unexpectedly|timeout exceeded when trying to connect)/.test(
+      message,
+    )
+  );
+}
+
 /** SQLSTATEs worth retrying the whole transaction for: serialization failure and deadlock. */
 export const isRetryableTransactionError = (error: unknown): boolean =>
   isPgError(error) && (error.code === "40001" || error.code === "40P01");
@@ -61,6 +84,12 @@ export function toTRPCError(error: unknown): TRPCError | undefined {
   if (error instanceof DomainError) {
     return new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
   }
+  if (isDatabaseUnavailable(error))
+    return new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "the database is unavailable; try again shortly",
+      cause: asError(error),
+    });
   if (isPgError(error)) {
     // Text PostgreSQL cannot store (a NUL character) is the client's input, not a server fault.
     if (error.code === "22021" || error.code === "22P05")

@@ -3,6 +3,14 @@ import { z } from "zod";
 
 /** Field schemas shared by several domains. */
 
+/**
+ * Text PostgreSQL can store: text and jsonb columns refuse NUL (U+0000). Every free-text input goes
+ * through this, so such a value is a 400 naming its field when it arrives — never a failed write
+ * (which, in a group-committed batch of agent reports, would otherwise take its neighbours along).
+ */
+export const storable = (schema: z.ZodString) =>
+  schema.refine((value) => !value.includes("\u0000"), "must not contain NUL (\\u0000) characters");
+
 export const deviceIdSchema = z
   .string()
   .regex(
@@ -24,9 +32,9 @@ export const timestampSchema = z.iso.datetime().describe("ISO-8601 UTC timestamp
 export const iso = (date: Date) => date.toISOString();
 export const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
-export const nameSchema = z.string().trim().min(1, "must not be empty").max(200);
+export const nameSchema = storable(z.string().trim().min(1, "must not be empty").max(200));
 
 export const labelsSchema = z
-  .record(z.string().min(1).max(63), z.string().max(255))
+  .record(storable(z.string().min(1).max(63)), storable(z.string().max(255)))
   .refine((labels) => Object.keys(labels).length <= 64, "at most 64 labels")
   .describe("Free-form string labels");
