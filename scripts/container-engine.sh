@@ -24,6 +24,33 @@ CONF
 }
 
 ping() { curl -sf --max-time 2 --unix-socket "$SOCKET" http://engine/_ping >/dev/null 2>&1; }
+api() { curl -sf --max-time 30 --unix-socket "$SOCKET" "$@" >/dev/null 2>&1; }
+
+# Whether the service can run a container, not just answer: a service whose working directory was
+# deleted (started from a clone that is gone) still answers _ping, but conmon cannot start anything
+# ("write child: broken pipe").
+works() {
+  ping || return 1
+  local name="signalbeam-engine-check-$$"
+  api -X POST -H 'content-type: application/json' \
+    -d '{"Image":"localhost/signalbeam/busybox:1","Cmd":["/bin/true"],"Labels":{"io.signalbeam.test":"engine-check"}}' \
+    "http://engine/containers/create?name=$name" || return 1
+  local started=0
+  api -X POST "http://engine/containers/$name/start" || started=1
+  api -X DELETE "http://engine/containers/$name?force=true" || true
+  return "$started"
+}
+
+# Stops a service that answers on our socket but cannot run containers, whoever started it.
+stop_service() {
+  if [ -f "$DIR/service.pid" ]; then
+    kill "$(cat "$DIR/service.pid")" 2>/dev/null || true
+    rm -f "$DIR/service.pid"
+  fi
+  pkill -f "podman system service --time=0 unix://$SOCKET" 2>/dev/null || true
+  for _ in $(seq 1 50); do ping || break; sleep 0.1; done
+  rm -f "$SOCKET"
+}
 
 install() {
   if command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ]; then return 0; fi
@@ -74,15 +101,21 @@ up() {
   # Two test files may ask at once: one of them starts the service, the other waits for it.
   exec 9>"$DIR/lock"
   flock 9
-  if ! ping; then
-    [ -S "$SOCKET" ] && rm -f "$SOCKET"
-    # 9>&-: the service must not inherit the lock, or the next `up` waits for it forever.
-    nohup podman system service --time=0 "unix://$SOCKET" >"$DIR/service.log" 2>&1 9>&- &
-    echo $! >"$DIR/service.pid"
-    for _ in $(seq 1 50); do ping && break; sleep 0.1; done
-    ping || { echo "podman API service did not start; see $DIR/service.log" >&2; exit 1; }
-  fi
   build_images
+  if ! works; then
+    if ping; then echo "› the podman API service on $SOCKET answers but cannot run containers; restarting it" >&2; fi
+    stop_service
+    # Started from its own directory, which outlives any clone that asked for it, and without the
+    # lock (fd 9): a service holding it would make the next `up` wait forever.
+    (
+      cd "$DIR"
+      exec 9>&-
+      nohup podman system service --time=0 "unix://$SOCKET" >"$DIR/service.log" 2>&1 &
+      echo $! >"$DIR/service.pid"
+    )
+    for _ in $(seq 1 50); do ping && break; sleep 0.1; done
+    works || { echo "podman API service cannot run containers; see $DIR/service.log" >&2; exit 1; }
+  fi
   echo "$SOCKET"
 }
 

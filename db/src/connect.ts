@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, type LogEvent, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Database } from "./schema";
@@ -23,6 +23,8 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Pool size for PostgreSQL. */
   maxConnections?: number | undefined;
+  /** Hears every statement that completes (tests count the queries a request makes). */
+  onQuery?: ((sql: string) => void) | undefined;
 }
 
 // timestamptz already arrives as Date; bigint (COUNT, SUM) arrives as a string unless parsed.
@@ -30,8 +32,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 
 /** One factory for both databases: `DATABASE_URL` set → PostgreSQL, unset → embedded PGlite. */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<DatabaseHandle> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.maxConnections ?? 20);
-  return openPglite(options.dataDir ?? ".data");
+  const log = options.onQuery && queryLog(options.onQuery);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.maxConnections ?? 20, log);
+  return openPglite(options.dataDir ?? ".data", log);
 }
 
 /**
@@ -45,7 +48,14 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
-function openPostgres(databaseUrl: string, maxConnections: number): DatabaseHandle {
+type QueryLog = ((event: LogEvent) => void) | undefined;
+const queryLog =
+  (onQuery: (sql: string) => void): QueryLog =>
+  (event) => {
+    if (event.level === "query") onQuery(event.query.sql);
+  };
+
+function openPostgres(databaseUrl: string, maxConnections: number, log: QueryLog): DatabaseHandle {
   // A connection attempt to a server that does not answer fails after 5 s instead of hanging a request.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: 5_000 });
   // A connection that loses its server emits 'error'. The pool listens while a client is idle, but
@@ -61,16 +71,16 @@ function openPostgres(databaseUrl: string, maxConnections: number): DatabaseHand
       }),
     end: () => pool.end(),
   };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connecting }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connecting }), ...(log ? { log } : {}) });
   return { db, kind: "postgres", location: redactUrl(databaseUrl), close: () => db.destroy() };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, log: QueryLog): Promise<DatabaseHandle> {
   const inMemory = dataDir.startsWith("memory://");
   const location = inMemory ? dataDir : path.resolve(dataDir, "pglite");
   if (!inMemory) mkdirSync(location, { recursive: true });
   const pglite = await PGlite.create(location);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), ...(log ? { log } : {}) });
   return {
     db,
     kind: "pglite",

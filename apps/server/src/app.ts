@@ -22,6 +22,7 @@ import { apiDocsRouter } from "./apiDocs";
 import { desiredStateFastPath } from "./fastPaths/desiredStateFastPath";
 import { reportFastPath } from "./fastPaths/reportFastPath";
 import { rolloutFastPath } from "./fastPaths/rolloutFastPath";
+import { type CreateContext, onceEach } from "./fastPaths/fastPath";
 import { carriedBodyError } from "./fastPaths/requestBody";
 import { bodyDepthLimit, bodyErrors, emptyBodyAsJson } from "./restBridge";
 import { securityHeaders } from "./securityHeaders";
@@ -48,6 +49,8 @@ export interface HttpApp {
   /** The node:http request listener: the fast paths, then Express for everything else. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   express: Express;
+  /** The procedures whose REST paths are answered before Express when they succeed. */
+  fastPathProcedures: readonly string[];
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -66,8 +69,8 @@ export function createApp(options: AppDependencies): HttpApp {
   const { deps } = options;
   const contextOf = createContextFactory(deps);
   // The caller is resolved from the database: while it is unreachable that is a 503, like every
-  // procedure's own queries (see toTRPCError), never a 500.
-  const createContext: typeof contextOf = async (request) => {
+  // procedure's own queries (see toTRPCError), never a 500. Resolved once per request, whoever asks first.
+  const resolveContext: CreateContext = async (request) => {
     try {
       return await contextOf(request);
     } catch (error) {
@@ -80,6 +83,7 @@ export function createApp(options: AppDependencies): HttpApp {
       throw error;
     }
   };
+  const createContext = onceEach(resolveContext);
 
   app.use(
     pinoHttp({
@@ -166,5 +170,5 @@ export function createApp(options: AppDependencies): HttpApp {
       },
     );
   };
-  return { handler, express: app };
+  return { handler, express: app, fastPathProcedures: fastPaths.map((path) => path.procedure) };
 }

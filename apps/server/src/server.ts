@@ -17,7 +17,7 @@ import {
 import { type DatabaseHandle, migrateToLatest, openDatabase, sql } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
-import { listenForCacheChanges } from "./cacheListener";
+import { type CacheListener, listenForCacheChanges } from "./cacheListener";
 
 export interface StartOptions {
   port?: number;
@@ -36,6 +36,8 @@ export interface StartOptions {
   agentCache?: { devices?: number; warm?: boolean };
   /** See `AppDependencies.fastPaths`. */
   fastPaths?: boolean;
+  /** Hears every database statement (tests count what a request costs). */
+  onQuery?: (sql: string) => void;
 }
 
 export interface RunningServer {
@@ -50,6 +52,10 @@ export interface RunningServer {
   agentCache: AgentCache;
   operatorCache: OperatorCache;
   cacheWarmer: CacheWarmer;
+  /** Procedures answered by fast paths (see createApp). */
+  fastPathProcedures: readonly string[];
+  /** The NOTIFY listener that keeps caches right across replicas (PostgreSQL only). */
+  cacheListener: CacheListener | undefined;
   close(): Promise<void>;
 }
 
@@ -59,7 +65,7 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? pino({ level: "silent" });
-  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, onQuery: options.onQuery });
   let server: Server | undefined;
   let warmer: CacheWarmer | undefined;
   try {
@@ -115,6 +121,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       agentCache: deps.agentCache,
       operatorCache: deps.operatorCache,
       cacheWarmer: warmer,
+      cacheListener: listener,
+      fastPathProcedures: app.fastPathProcedures,
       close: async () => {
         await new Promise<void>((resolve) => {
           running.close(() => resolve());

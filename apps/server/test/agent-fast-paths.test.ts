@@ -153,4 +153,44 @@ describe.each(testDatabases)("agent fast paths on $name", (database) => {
     expect(rollout.progress).toEqual(await countsByGroupBy(server.database.db, rolloutId));
     expect(rollout.progress).toMatchObject({ succeeded: 1, pending: 1 });
   });
+
+  it("sends every answer with the same security headers, fast paths included", async () => {
+    const securityHeaders = [
+      "content-security-policy",
+      "cross-origin-opener-policy",
+      "cross-origin-resource-policy",
+      "origin-agent-cluster",
+      "referrer-policy",
+      "strict-transport-security",
+      "x-content-type-options",
+      "x-dns-prefetch-control",
+      "x-download-options",
+      "x-frame-options",
+      "x-permitted-cross-domain-policies",
+      "x-xss-protection",
+    ];
+    const of = (response: { headers: Headers }) => securityHeaders.map((name) => [name, response.headers.get(name)]);
+    const dashboard = await fetch(`${server.url}/`);
+    const expected = of(dashboard);
+    expect(dashboard.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(dashboard.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+
+    const poll = await api.get(`/devices/${device(0)}/desired-state`, token(0));
+    const notModified = await api.request("GET", `/devices/${device(0)}/desired-state`, {
+      token: token(0),
+      headers: { "if-none-match": poll.headers.get("etag")! },
+    });
+    const report = await api.put(`/rollouts/${rolloutId}/status`, { deviceId: device(0), status: "updating" }, token(0));
+    const rollout = await api.get(`/rollouts/${rolloutId}`);
+    const refused = await api.get(`/devices/${device(0)}/desired-state`, null);
+    const answers = { poll, notModified, report, rollout, refused };
+    expect(Object.fromEntries(Object.entries(answers).map(([name, answer]) => [name, answer.status]))).toEqual({
+      poll: 200,
+      notModified: 304,
+      report: 200,
+      rollout: 200,
+      refused: 401,
+    });
+    for (const [name, answer] of Object.entries(answers)) expect(of(answer), name).toEqual(expected);
+  });
 });

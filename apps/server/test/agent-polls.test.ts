@@ -10,12 +10,19 @@ describe.each(testDatabases)("agent polls on $name", (database) => {
   let api: RestClient;
   let drop: () => Promise<void>;
   let url: string | undefined;
+  /** Every statement the server runs, in order. */
+  const queries: string[] = [];
 
   beforeAll(async () => {
     const created = await database.create();
     drop = created.drop;
     url = created.url;
-    server = await startServer({ databaseUrl: created.url, dataDir: created.dataDir, demo: false });
+    server = await startServer({
+      databaseUrl: created.url,
+      dataDir: created.dataDir,
+      demo: false,
+      onQuery: (statement) => queries.push(statement),
+    });
     api = restClient(server.url, server.bootstrap!.generatedToken);
   }, 60_000);
   afterAll(async () => {
@@ -73,6 +80,45 @@ describe.each(testDatabases)("agent polls on $name", (database) => {
     const restored = await poll(b, tokens.get(b)!, etagB);
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ rolloutId: null, version: null });
+  });
+
+  it("answers a warm fleet's polls from memory: full answers and 304s make no database query", async () => {
+    const { ids, tokens } = await createFleet(api, `memory-${database.name}`, 5);
+    const bundleId = await createBundleWithVersions(api, `memory-${database.name}`, ["1.0.0"]);
+    const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body
+      .rolloutId;
+    await server.cacheWarmer.idle();
+    queries.length = 0;
+    for (const device of ids) {
+      const full = await poll(device, tokens.get(device)!);
+      expect(full.body).toMatchObject({ rolloutId, version: "1.0.0" });
+      expect((await poll(device, tokens.get(device)!, full.headers.get("etag")!)).status).toBe(304);
+    }
+    expect(queries).toEqual([]);
+    // The counter does see queries: a report is written to the database.
+    await api.put(`/rollouts/${rolloutId}/status`, { deviceId: ids[0], status: "updating" }, tokens.get(ids[0]!));
+    expect(queries.length).toBeGreaterThan(0);
+  });
+
+  it("knows a token from the registration or rotation that made it: no lookup on its first use", async () => {
+    const tokenLookups = () =>
+      queries.filter((statement) => /^select .* from "devices" where "token_hash" = \$1/.test(statement)).length;
+    const bundleId = await createBundleWithVersions(api, `fresh-${database.name}`, ["1.0.0"]);
+    queries.length = 0;
+    const { ids, tokens } = await createFleet(api, `fresh-${database.name}`, 3);
+    const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body
+      .rolloutId;
+    for (const device of ids) {
+      expect((await poll(device, tokens.get(device)!)).status).toBe(200);
+      const report = await api.put(`/rollouts/${rolloutId}/status`, { deviceId: device, status: "updating" }, tokens.get(device));
+      expect(report.status).toBe(200);
+    }
+    const rotated = (await api.post(`/devices/${ids[0]}/token`)).body.token;
+    expect((await poll(ids[0]!, rotated)).status).toBe(200);
+    expect(tokenLookups()).toBe(0);
+    // The old token is refused (looked up, not found: that is the one lookup).
+    expect((await poll(ids[0]!, tokens.get(ids[0]!)!)).status).toBe(401);
+    expect(tokenLookups()).toBe(1);
   });
 
   it("stops accepting a cached token the moment it is rotated or revoked", async () => {

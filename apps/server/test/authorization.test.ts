@@ -86,6 +86,7 @@ describe("authorization: every procedure × every caller", () => {
   let server: RunningServer;
   let fixture: Fixture;
   const contexts = new Map<Caller, Context>();
+  const credentialOf = new Map<Caller, string | undefined>();
 
   beforeAll(async () => {
     server = await startServer({ dataDir: "memory://", demo: false });
@@ -129,6 +130,7 @@ describe("authorization: every procedure × every caller", () => {
     };
     for (const caller of callers) {
       const token = credentials[caller];
+      credentialOf.set(caller, token);
       const headers = token ? { authorization: `Bearer ${token}` } : {};
       contexts.set(caller, await createContext({ req: { headers, method: "POST" } }));
     }
@@ -161,4 +163,42 @@ describe("authorization: every procedure × every caller", () => {
     }
     expect(outcome).toBe(expected);
   });
+
+  /**
+   * The same rows over HTTP for the procedures a fast path answers before Express (agent polls and
+   * reports, rollout reads): a fast path must refuse exactly whom the procedure refuses, whatever
+   * it holds in memory. A fast path added without a request here fails the first test.
+   */
+  const requests: Record<string, (f: Fixture) => { method: string; path: string; body?: unknown }> = {
+    "agent.desiredState": (f) => ({ method: "GET", path: `/devices/${f.deviceA}/desired-state` }),
+    "agent.reportStatus": (f) => ({
+      method: "PUT",
+      path: `/rollouts/${f.rolloutId}/status`,
+      body: { deviceId: f.deviceA, status: "updating" },
+    }),
+    "rollouts.byId": (f) => ({ method: "GET", path: `/rollouts/${f.rolloutId}` }),
+  };
+
+  it("knows how to call every procedure a fast path answers", () => {
+    expect(Object.keys(requests).sort()).toEqual([...server.fastPathProcedures].sort());
+  });
+
+  const httpCases = Object.keys(requests).flatMap((procedure) =>
+    callers.map((caller) => ({ procedure, caller, expected: table[procedure]!.expect[caller] })),
+  );
+
+  it.each(httpCases)(
+    "$procedure over HTTP, through its fast path, as $caller → $expected",
+    async ({ procedure, caller, expected }) => {
+      const request = requests[procedure]!(fixture);
+      // Twice: the second call meets whatever the first left in the caches.
+      for (let round = 0; round < 2; round++) {
+        const response = await restClient(server.url).request(request.method, request.path, {
+          body: request.body,
+          token: credentialOf.get(caller) ?? null,
+        });
+        expect(response.status === 200 ? "ok" : response.status, JSON.stringify(response.body)).toBe(expected);
+      }
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { type AgentCache, authorizeAgent, type CacheWarmer, createCaller, desiredStateEntry } from "@signalbeam/api";
-import { type CreateContext, type FastPath, sendAnswer } from "./fastPath";
+import { type CreateContext, type FastPath, fastPath, sendAnswer } from "./fastPath";
 import { routeOf } from "./routeOf";
 
 /**
@@ -26,9 +26,10 @@ const matchesEtag = (header: string | undefined, etag: string) =>
   header !== undefined && header.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === etag);
 
 export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
-  const route = routeOf("agent.desiredState", deps.apiBase);
+  const procedure = "agent.desiredState";
+  const route = routeOf(procedure, deps.apiBase);
 
-  return async (req, res) => {
+  return fastPath(procedure, async (req, res) => {
     if (req.method !== "GET") return false;
     const deviceId = route.match(req.url);
     if (deviceId === undefined) return false;
@@ -63,5 +64,5 @@ export function desiredStateFastPath(deps: FastPathDependencies): FastPath {
       sendAnswer(res, 304, { "cache-control": "no-cache", etag: entry.etag });
     else sendAnswer(res, 200, { "cache-control": "no-cache", etag: entry.etag, "content-type": "application/json" }, entry.body);
     return true;
-  };
+  });
 }

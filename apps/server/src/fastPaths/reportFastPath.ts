@@ -1,5 +1,5 @@
 import { createCaller, successStatusByPath } from "@signalbeam/api";
-import { type CreateContext, type FastPath, sendAnswer } from "./fastPath";
+import { type CreateContext, type FastPath, fastPath, sendAnswer } from "./fastPath";
 import { handOver, isReadableJson, readJsonBody } from "./requestBody";
 import { routeOf } from "./routeOf";
 
@@ -27,11 +27,12 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 export function reportFastPath(deps: ReportFastPathDependencies): FastPath {
-  const route = routeOf("agent.reportStatus", deps.apiBase);
+  const procedure = "agent.reportStatus";
+  const route = routeOf(procedure, deps.apiBase);
   const maxBodyBytes = deps.maxBodyBytes ?? 16 * 1024;
   const status = successStatusByPath.get("agent.reportStatus") ?? 200;
 
-  return async (req, res) => {
+  return fastPath(procedure, async (req, res) => {
     if (req.method !== "PUT") return false;
     const rolloutId = route.match(req.url);
     if (rolloutId === undefined || !isReadableJson(req, maxBodyBytes)) return false;
@@ -58,5 +59,5 @@ export function reportFastPath(deps: ReportFastPathDependencies): FastPath {
     }
     sendAnswer(res, status, { "content-type": "application/json" }, JSON.stringify(answer));
     return true;
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import { createCaller } from "@signalbeam/api";
-import { type CreateContext, type FastPath, sendAnswer } from "./fastPath";
+import { type CreateContext, type FastPath, fastPath, sendAnswer } from "./fastPath";
 import { routeOf } from "./routeOf";
 
 /**
@@ -12,9 +12,10 @@ import { routeOf } from "./routeOf";
  * A query string, an error or anything else is Express's to answer, with the REST path's body.
  */
 export function rolloutFastPath(deps: { createContext: CreateContext; apiBase: string }): FastPath {
-  const route = routeOf("rollouts.byId", deps.apiBase);
+  const procedure = "rollouts.byId";
+  const route = routeOf(procedure, deps.apiBase);
 
-  return async (req, res) => {
+  return fastPath(procedure, async (req, res) => {
     if (req.method !== "GET") return false;
     const rolloutId = route.match(req.url);
     if (rolloutId === undefined) return false;
@@ -31,5 +32,5 @@ export function rolloutFastPath(deps: { createContext: CreateContext; apiBase: s
     }
     sendAnswer(res, 200, { "content-type": "application/json" }, body);
     return true;
-  };
+  });
 }

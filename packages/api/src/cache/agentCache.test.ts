@@ -76,4 +76,91 @@ describe("agent cache", () => {
     expect(etagOf(a) === etagOf(b)).toBe(same);
     expect(etagOf(a)).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
   });
+
+  /**
+   * A write that gives a device a new token hands it to the cache after its commit, with the
+   * generation read before its transaction began. Two rotations commit in database order but may
+   * reach this process in either order; whichever way, the cache must never keep a token the
+   * database no longer holds (it may keep none).
+   */
+  describe("tokenReplaced", () => {
+    interface Case {
+      name: string;
+      steps: (cache: AgentCache) => void;
+      kept: Record<string, string | undefined>;
+    }
+    const cases: Case[] = [
+      {
+        name: "a registration alone: the new token is known at once",
+        steps: (cache) => cache.tokenReplaced("d1", "new", cache.generation()),
+        kept: { new: "d1" },
+      },
+      {
+        name: "a rotation: the old token is forgotten, the new one known",
+        steps: (cache) => {
+          cache.rememberToken("old", "d1", cache.generation());
+          cache.tokenReplaced("d1", "new", cache.generation());
+        },
+        kept: { old: undefined, new: "d1" },
+      },
+      {
+        name: "rotations A then B, applied in order: B is kept",
+        steps: (cache) => {
+          const a = cache.generation();
+          cache.tokenReplaced("d1", "A", a);
+          const b = cache.generation();
+          cache.tokenReplaced("d1", "B", b);
+        },
+        kept: { A: undefined, B: "d1" },
+      },
+      {
+        name: "rotations A then B (B began while A ran), applied B first: neither is kept",
+        steps: (cache) => {
+          const a = cache.generation();
+          const b = cache.generation();
+          cache.tokenReplaced("d1", "B", b);
+          cache.tokenReplaced("d1", "A", a);
+        },
+        kept: { A: undefined, B: undefined },
+      },
+      {
+        name: "a revoke applied after a rotation began: the rotated token is not kept",
+        steps: (cache) => {
+          const began = cache.generation();
+          cache.credentialsChanged(["d1"]);
+          cache.tokenReplaced("d1", "new", began);
+        },
+        kept: { new: undefined },
+      },
+      {
+        name: "another device's change does not stop it",
+        steps: (cache) => {
+          const began = cache.generation();
+          cache.credentialsChanged(["d2"]);
+          cache.tokenReplaced("d1", "new", began);
+        },
+        kept: { new: "d1" },
+      },
+    ];
+    it.each(cases)("$name", ({ steps, kept }) => {
+      const cache = createAgentCache();
+      steps(cache);
+      for (const [digest, device] of Object.entries(kept)) expect(cache.deviceForToken(digest), digest).toBe(device);
+    });
+
+    it("tells the warmer to reload only a token it could not keep", () => {
+      const cache = createAgentCache();
+      const heard: unknown[] = [];
+      cache.onChange((kind, devices) => heard.push([kind, devices]));
+      cache.tokenReplaced("d1", "kept", cache.generation());
+      expect(heard).toEqual([]);
+      const stale = cache.generation();
+      cache.credentialsChanged(["d1"]);
+      cache.tokenReplaced("d1", "dropped", stale);
+      expect(heard).toEqual([
+        ["credentials", ["d1"]],
+        ["credentials", ["d1"]],
+      ]);
+    });
+  });
 });

@@ -87,7 +87,7 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
     for (const listener of listeners) listener(kind, deviceIds);
   };
 
-  const credentialsChanged = (deviceIds: readonly string[] | "all") => {
+  const credentialsChanged = (deviceIds: readonly string[] | "all", tellListeners = true) => {
     if (deviceIds === "all") {
       allCredentialsChangedAt = ++generation;
       credentialsChangedAt.clear();
@@ -101,7 +101,7 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
         digestByDevice.delete(deviceId);
       }
     }
-    tell("credentials", deviceIds);
+    if (tellListeners) tell("credentials", deviceIds);
   };
 
   return {
@@ -129,12 +129,13 @@ export function createAgentCache(limits: AgentCacheLimits = { maxDevices: 250_00
     },
     tokenReplaced(deviceId, digest, readAtGeneration) {
       const unchanged = unchangedSince(readAtGeneration, deviceId, credentialsChangedAt, allCredentialsChangedAt);
-      credentialsChanged([deviceId]);
+      // Kept: nothing for the warmer to reload. Not kept: the warmer reads the device's token again.
+      credentialsChanged([deviceId], !unchanged);
       if (!unchanged) return;
       deviceByDigest.set(digest, deviceId);
       digestByDevice.set(deviceId, digest);
     },
-    credentialsChanged,
+    credentialsChanged: (deviceIds) => credentialsChanged(deviceIds),
     stats: () => ({ tokens: deviceByDigest.size, desiredStates: desired.size }),
     id: randomUUID(),
     capacity: limits.maxDevices,
