@@ -66,7 +66,6 @@ describe.runIf(postgres)("a PostgreSQL outage under traffic", () => {
     // Agents: each reports updating then succeeded, and repeats a report until it is acknowledged.
     const acknowledged = new Map<string, string>();
     const statuses = new Map<number, number>();
-    let outageSeen = false;
     const agent = async (deviceId: string) => {
       for (const status of ["updating", "succeeded"]) {
         for (;;) {
@@ -96,13 +95,11 @@ describe.runIf(postgres)("a PostgreSQL outage under traffic", () => {
     expect(read.body.message).toMatch(/database is unavailable/);
     expect(read.headers.get("retry-after")).toBe("2");
     expect(read.headers.get("x-content-type-options")).toBe("nosniff");
-    outageSeen = true;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
 
     await allowConnections();
     await expect.poll(async () => (await health()).status, { timeout: 15_000, interval: 100 }).toBe(200);
     await agents;
-    expect(outageSeen).toBe(true);
     expect(statuses.get(503) ?? 0, JSON.stringify([...statuses])).toBeGreaterThan(0);
 
     // Nothing acknowledged is lost, and the counters still equal the rows.
