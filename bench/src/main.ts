@@ -65,7 +65,7 @@ try {
     if (wanted("B1")) figures.push(...(await agentPolls(context)));
     if (wanted("B2")) figures.push(...(await statusReports(context, bulk.activeRolloutId)));
     if (wanted("B6")) figures.push(...(await dashboard(context, bulk.activeRolloutId, BENCH_ADMIN_PASSWORD)));
-    if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId)));
+    if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId, bulk.listedRolloutId)));
   } finally {
     await server.stop();
   }

@@ -1,5 +1,7 @@
 import { sql } from "@signalbeam/db";
 import { operatorApi } from "../lib/api";
+import { startBareServer } from "../lib/bare";
+import { sameHeaders } from "../lib/ceiling";
 import { runLoad } from "../lib/load";
 import { seedGroup } from "../lib/seed";
 import type { BenchContext, Figure } from "../types";
@@ -20,14 +22,14 @@ const v4 = (prefix: string, n: ReturnType<typeof sql>) => sql`(
   substr(md5(${prefix} || ${n}), 14, 3) || '-8' || substr(md5(${prefix} || ${n}), 18, 3) || '-' ||
   substr(md5(${prefix} || ${n}), 21, 12))::uuid`;
 
-export async function flatReads(context: BenchContext, bigRolloutId: string): Promise<Figure[]> {
+export async function flatReads(context: BenchContext, bigRolloutId: string, listedRolloutId: string): Promise<Figure[]> {
   const db = context.database.db;
   const rollouts = context.smoke ? 100 : 9_998;
   const rowsEach = context.smoke ? 10 : 90;
   const span = Math.max(1, context.devices - rowsEach);
   await sql`
-    INSERT INTO rollouts (id, bundle_id, version, target_type, target_ids, status, total, pending, updating, succeeded, failed, cancelled, created_at, updated_at, completed_at)
-    SELECT ${v4("bench-rollout-", sql`i`)}, ${context.bundleId}, '1.0.0', 'group', jsonb_build_array(${v4("bench-group-", sql`i`)}), 'completed', ${rowsEach}, 0, 0, ${rowsEach}, 0, 0,
+    INSERT INTO rollouts (id, bundle_id, version, target_type, target_ids, target_count, status, total, pending, updating, succeeded, failed, cancelled, created_at, updated_at, completed_at)
+    SELECT ${v4("bench-rollout-", sql`i`)}, ${context.bundleId}, '1.0.0', 'group', jsonb_build_array(${v4("bench-group-", sql`i`)}), 1, 'completed', ${rowsEach}, 0, 0, ${rowsEach}, 0, 0,
            now() - make_interval(mins => i), now() - make_interval(mins => i), now() - make_interval(mins => i)
     FROM generate_series(1, ${rollouts}::int) AS i
   `.execute(db);
@@ -95,6 +97,7 @@ export async function flatReads(context: BenchContext, bigRolloutId: string): Pr
     notes: `8 connections back to back: p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`,
   });
   await pair("B4-rollout", "GET /rollouts/{id}", (id) => `/rollouts/${id}`);
+  await listedRollout(context, measure, listedRolloutId, bigRolloutId, figures);
   await pair("B4-devices", "page of /rollouts/{id}/devices", (id) => `/rollouts/${id}/devices?page=1&pageSize=50`);
   // Pages of the list: one of ordinary rollouts near the top, one deep in the table (OFFSET must
   // not make it slow), and page 1 as it is after B3 — holding that run's 100,000-device rollout
@@ -123,5 +126,66 @@ export async function flatReads(context: BenchContext, bigRolloutId: string): Pr
   await listFigure("B4-list", "page of GET /rollouts", "/rollouts?page=2&pageSize=20", true);
   await listFigure("B4-list-deep", "deep page of GET /rollouts", `/rollouts?page=${lastPage}&pageSize=20`, true);
   await listFigure("B4-list-first", "GET /rollouts page 1, with a 100,000-id rollout", "/rollouts?page=1&pageSize=20", false);
+  await listFigure(
+    "B4-list-first-summary",
+    "the same page, targets=summary (what the dashboard asks for)",
+    "/rollouts?page=1&pageSize=20&targets=summary",
+    true,
+  );
   return figures;
+}
+
+/**
+ * The costly shape of a rollout read: a rollout that lists its devices — B3's, 100,000 ids, ~1 MB
+ * of targetIds, which the REST answer carries in full — against the group rollout of the same
+ * 100,000 devices, whose targetIds is one id. Also shown: a bare node:http server sending the same
+ * bytes (the ceiling for moving 1 MB to the client) and the summary form.
+ */
+async function listedRollout(
+  context: BenchContext,
+  measure: (path: string, connections?: number) => ReturnType<typeof runLoad>,
+  listedRolloutId: string,
+  groupRolloutId: string,
+  figures: Figure[],
+) {
+  const path = `/rollouts/${listedRolloutId}`;
+  const sample = await fetch(`${context.server.url}/api${path}`, { headers: { authorization: `Bearer ${context.adminToken}` } });
+  const body = Buffer.from(await sample.arrayBuffer());
+  const listed = JSON.parse(body.toString("utf8")) as { targetIds: string[] };
+  const groupRun = await measure(`/rollouts/${groupRolloutId}`);
+  const listedRun = await measure(path);
+  const summaryRun = await measure(`${path}?targets=summary`);
+  const bare = await startBareServer(context.port + 1, 200, sameHeaders(sample.headers), body);
+  let ceiling;
+  try {
+    ceiling = await runLoad({
+      url: bare.url,
+      connections: 1,
+      durationSeconds: Math.max(2, context.seconds / 2),
+      headers: { authorization: `Bearer ${context.adminToken}` },
+      next: () => ({ path: `/api${path}` }),
+    });
+  } finally {
+    await bare.stop();
+  }
+  const ratio = listedRun.p99Ms / Math.max(groupRun.p99Ms, 0.001);
+  figures.push({
+    id: "B4-rollout-listed",
+    name: "GET /rollouts/{id}, 100,000 listed devices vs a group of the same",
+    value: listedRun.p99Ms,
+    unit: "ms p99",
+    p99Ms: listedRun.p99Ms,
+    baseline: { name: "group rollout of the same devices", value: groupRun.p99Ms },
+    ratio,
+    target: "p99 ≤ 10 ms, ratio ≤ 1.5",
+    met: listedRun.p99Ms <= 10 && ratio <= 1.5,
+    correct:
+      sample.status === 200 &&
+      listed.targetIds.length === context.devices &&
+      listedRun.non2xx + groupRun.non2xx + summaryRun.non2xx + listedRun.errors + groupRun.errors === 0,
+    notes:
+      `1 connection: ${(body.length / 1024).toFixed(0)} kB per answer, ${Math.round(listedRun.requestsPerSecond)} req/s ` +
+      `(group ${Math.round(groupRun.requestsPerSecond)}); bare node:http sending the same bytes: p99 ${ceiling.p99Ms} ms, ` +
+      `${Math.round(ceiling.requestsPerSecond)} req/s; ?targets=summary: p99 ${summaryRun.p99Ms} ms, ${Math.round(summaryRun.requestsPerSecond)} req/s`,
+  });
 }

@@ -63,7 +63,9 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         const statusCodes: Record<string, number> = {};
         for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count.count ?? 0;
         resolve({
-          requestsPerSecond: result.requests.average,
+          // Completed requests over the run's own duration: autocannon's per-second average would
+          // count a run cut short by `amount` (or its last partial second) as a full second.
+          requestsPerSecond: result.duration > 0 ? result.requests.total / result.duration : result.requests.average,
           p50Ms: result.latency.p50,
           p99Ms: result.latency.p99,
           requests: result.requests.total,
