@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real Docker-API engine for the agent's tests: Debian's podman serving the Docker Engine API
-# on a unix socket (see ../shared/notes/container-engine.md for why each setting is here).
+# (v1.41) on a unix socket. No Docker daemon runs on these machines and no registry is reachable,
+# so test images are built locally from busybox.
 #   scripts/container-engine.sh install   apt packages (root)
-#   scripts/container-engine.sh up        start the API service if it is not answering, build test images
+#   scripts/container-engine.sh up        start the API service unless one can run containers, build test images
 #   scripts/container-engine.sh down      remove test containers, stop the service this script started
 #   scripts/container-engine.sh socket    print the socket path
 set -euo pipefail
@@ -11,6 +12,9 @@ DIR="${SIGNALBEAM_ENGINE_DIR:-/var/tmp/signalbeam-engine}"
 SOCKET="$DIR/podman.sock"
 export CONTAINERS_CONF="$DIR/containers.conf"
 
+# runc + cgroupfs: these VMs have hybrid cgroups, which podman's default (crun, systemd) cannot use;
+# explicit ulimits: root here lacks CAP_SYS_RESOURCE to raise podman's default ones; file events:
+# there is no journald to log them to.
 write_conf() {
   mkdir -p "$DIR"
   cat >"$CONTAINERS_CONF" <<'CONF'

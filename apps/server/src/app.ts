@@ -148,7 +148,8 @@ export function createApp(options: AppDependencies): HttpApp {
   // Client-side routes (/rollouts/:id, …) all load the dashboard's index.html.
   app.get(/^\/(?!api\/|trpc\/).*/, (_req, res) => res.sendFile(path.join(webDir, "index.html")));
 
-  // Agent traffic first: a poll or a report that succeeds is answered here, anything else by Express.
+  // Agent traffic and rollout reads first: a poll, a report or a read that succeeds is answered
+  // here (by the procedure itself), anything else by Express.
   const fastPaths =
     options.fastPaths === false
       ? []

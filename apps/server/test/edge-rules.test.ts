@@ -7,7 +7,7 @@ import { countsByGroupBy, createBundleWithVersions, createFleet, tableSnapshot }
 import { type RestClient, restClient } from "./support/http";
 
 /**
- * The rules at the edges (DESIGN.md, "Rules at the edges"), each at the REST edge a user meets:
+ * The rules at the edges (docs/DESIGN.md, "Rules at the edges"), each at the REST edge a user meets:
  * retry never takes a device back, cancel strands nothing, a rollout always has one row per target,
  * one bad report fails only itself.
  */
@@ -96,6 +96,48 @@ describe.each(testDatabases)("rules at the edges on $name", (database) => {
     expect(refused.status).toBe(409);
     expect(refused.body.message).toMatch(/newer rollouts have taken all of them/);
     expect(await tableSnapshot(db())).toEqual(before);
+  });
+
+  it("keeps counters and attempts exact when retries race each other and the agents' reports", async () => {
+    const { ids, tokens } = await createFleet(api, `retries-${database.name}`, 20);
+    const bundleId = await createBundleWithVersions(api, `retries-${database.name}`, ["1.0.0"]);
+    const rolloutId = await rolloutOf(bundleId, "1.0.0", ids);
+    for (const device of ids) await reporter(tokens)(rolloutId, device, "updating", "failed");
+
+    // Three managers press Retry at once while every agent, seeing a new attempt, tries and fails again.
+    const retries: number[] = [];
+    const agent = async (device: string) => {
+      for (let round = 0; round < 3; round++) {
+        const desired = (await api.get(`/devices/${device}/desired-state`, tokens.get(device))).body;
+        if (desired.rolloutId !== rolloutId) return;
+        for (const status of ["updating", "failed"]) {
+          const answer = await api.put(
+            `/rollouts/${rolloutId}/status`,
+            { deviceId: device, status, ...(status === "failed" ? { errorMessage: "exit 1" } : {}) },
+            tokens.get(device),
+          );
+          expect([200, 409]).toContain(answer.status);
+          if (answer.status === 409) break;
+        }
+      }
+    };
+    const retry = async () => retries.push((await api.post(`/rollouts/${rolloutId}/retry`)).status);
+    await Promise.all([retry(), retry(), retry(), ...ids.map(agent), retry()]);
+
+    expect(retries.filter((status) => status === 200).length).toBeGreaterThan(0);
+    expect(retries.every((status) => status === 200 || status === 409)).toBe(true);
+    const rollout = (await api.get(`/rollouts/${rolloutId}`)).body;
+    expect(rollout.progress).toEqual(await countsByGroupBy(db(), rolloutId));
+    // Each successful retry raised the attempt of the devices it took, never skipping one.
+    const audit = await api.get(`/audit?targetType=rollout&targetId=${rolloutId}&action=rollout.retried&pageSize=50`);
+    const retried = audit.body.data.reduce(
+      (sum: number, event: { details: { retriedDevices: number } }) => sum + event.details.retriedDevices,
+      0,
+    );
+    const attempts = await sql<{ extra: number }>`
+      SELECT coalesce(sum(attempt - 1), 0)::int AS extra FROM rollout_statuses WHERE rollout_id = ${rolloutId}
+    `.execute(db());
+    expect(attempts.rows[0]!.extra).toBe(retried);
   });
 
   it("leaves no device of a cancelled rollout waiting for it but those caught mid-update", async () => {

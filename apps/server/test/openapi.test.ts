@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server";
 
-/** Every REST path of DESIGN.md's two tables, with its documented success status. */
+/** Every REST path of docs/DESIGN.md's two tables, with its documented success status. */
 const designPaths: [method: string, path: string, success: number][] = [
   ["POST", "/rollouts", 201],
   ["GET", "/rollouts", 200],

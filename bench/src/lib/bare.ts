@@ -20,6 +20,7 @@ export async function startBareServer(port: number, status: number, headers: Rec
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());

@@ -95,7 +95,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retry the failed devices
+         * Retry the failed devices that no newer rollout has taken
          * @description Requires the operator role.
          */
         post: operations["rollouts-retry"];
@@ -627,7 +627,6 @@ export interface components {
             version: string;
             /** @enum {string} */
             targetType: "device" | "group";
-            targetIds: string[];
             /** @enum {string} */
             status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
             progress: components["schemas"]["RolloutProgress"];
@@ -642,6 +641,10 @@ export interface components {
              */
             updatedAt: string;
             completedAt: string | null;
+            /** @description How many ids targetIds holds */
+            targetCount: number;
+            /** @description The device or group ids as requested at creation; left out when targets=summary */
+            targetIds?: string[];
         };
         /**
          * Not found error (404)
@@ -837,7 +840,7 @@ export interface components {
                 name: string;
             };
             /** @enum {string} */
-            action: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.token_rotated" | "device.token_revoked";
+            action: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.created" | "device.token_rotated" | "device.token_revoked";
             target: {
                 /** @enum {string} */
                 type: "rollout" | "user" | "api_key" | "device";
@@ -861,6 +864,7 @@ export interface operations {
             query?: {
                 bundleId?: string;
                 status?: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+                targets?: "full" | "summary";
                 page?: number;
                 pageSize?: number;
             };
@@ -962,13 +966,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: uuid */
-                        rolloutId: string;
-                        /** Format: uuid */
                         bundleId: string;
                         version: string;
                         /** @enum {string} */
                         targetType: "device" | "group";
-                        targetIds: string[];
                         /** @enum {string} */
                         status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
                         progress: components["schemas"]["RolloutProgress"];
@@ -977,6 +978,9 @@ export interface operations {
                          * @description ISO-8601 UTC timestamp
                          */
                         createdAt: string;
+                        /** Format: uuid */
+                        rolloutId: string;
+                        targetIds: string[];
                     };
                 };
             };
@@ -1020,7 +1024,9 @@ export interface operations {
     };
     "rollouts-byId": {
         parameters: {
-            query?: never;
+            query?: {
+                targets?: "full" | "summary";
+            };
             header?: never;
             path: {
                 rolloutId: string;
@@ -3018,7 +3024,7 @@ export interface operations {
             query?: {
                 targetType?: "rollout" | "user" | "api_key" | "device";
                 targetId?: string;
-                action?: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.token_rotated" | "device.token_revoked";
+                action?: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.created" | "device.token_rotated" | "device.token_revoked";
                 page?: number;
                 pageSize?: number;
             };

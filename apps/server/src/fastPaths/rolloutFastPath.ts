@@ -19,14 +19,14 @@ export function rolloutFastPath(deps: { createContext: CreateContext; apiBase: s
     if (req.method !== "GET") return false;
     const rolloutId = route.match(req.url);
     if (rolloutId === undefined) return false;
-    let body: string;
+    let body: (string | Buffer)[];
     try {
       const ctx = await deps.createContext({ req, res });
       const summary = await createCaller(ctx).rollouts.byId({ rolloutId, targets: "summary" });
       const list = (await ctx.targetLists.get(ctx.db, [summary.id])).get(summary.id);
       if (!list) return false;
       const json = JSON.stringify(summary);
-      body = `${json.slice(0, -1)},"targetIds":${list.json}}`;
+      body = [`${json.slice(0, -1)},"targetIds":`, list.json, "}"];
     } catch {
       return false;
     }

@@ -2,7 +2,7 @@ import type { DeviceRolloutState } from "@signalbeam/db";
 import { describe, expect, it } from "vitest";
 import { checkTransition, deviceRolloutStates } from "./deviceTransitions";
 
-// Every (from, to) pair, spelled out: the table is the specification (DESIGN.md).
+// Every (from, to) pair, spelled out: the table is the specification (docs/DESIGN.md).
 const legal: Record<DeviceRolloutState, DeviceRolloutState[]> = {
   pending: ["updating", "cancelled"],
   updating: ["succeeded", "failed", "cancelled"],

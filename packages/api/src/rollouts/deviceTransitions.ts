@@ -9,7 +9,7 @@ export const deviceRolloutStates = [
 ] as const satisfies readonly DeviceRolloutState[];
 
 /**
- * The per-device state machine (DESIGN.md). Anything not listed is illegal; `succeeded` and
+ * The per-device state machine (docs/DESIGN.md). Anything not listed is illegal; `succeeded` and
  * `cancelled` are terminal.
  *   pending  → updating (agent), cancelled (manager cancel, or superseded by a newer rollout)
  *   updating → succeeded, failed (agent), cancelled (manager cancel, or superseded)

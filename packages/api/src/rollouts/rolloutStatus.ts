@@ -9,7 +9,7 @@ export const totalOf = (counts: DeviceCounts) =>
 
 /**
  * A rollout's status is derived from its device counts, never stored independently of them
- * (DESIGN.md, in order):
+ * (docs/DESIGN.md, in order):
  *   1. cancelled   — a manager cancelled it, or every device is cancelled
  *   2. pending     — every device is pending
  *   3. completed   — every device succeeded

@@ -12,8 +12,8 @@ import { LRUCache } from "lru-cache";
  */
 export interface TargetList {
   ids: readonly string[];
-  /** `JSON.stringify(ids)`, made once: what a REST answer splices in. */
-  json: string;
+  /** `JSON.stringify(ids)` as UTF-8, made once: what a REST answer writes as it is. */
+  json: Buffer;
 }
 
 export interface TargetListCache {
@@ -25,7 +25,7 @@ export interface TargetListCache {
 
 export const targetList = (ids: readonly string[]): TargetList => {
   const frozen = Object.freeze([...ids]);
-  return { ids: frozen, json: JSON.stringify(frozen) };
+  return { ids: frozen, json: Buffer.from(JSON.stringify(frozen)) };
 };
 
 export function createTargetListCache(limits: { maxIds: number } = { maxIds: 2_000_000 }): TargetListCache {
