@@ -33,8 +33,6 @@ const settings = {
   startTimeout: { env: "SIGNALBEAM_START_TIMEOUT", flag: "--start-timeout" },
 } satisfies Record<string, Setting>;
 
-export const settingNames = Object.values(settings);
-
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };
 
 function readFlags(argv: string[]): { values: Map<string, string>; errors: string[] } {

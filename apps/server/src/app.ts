@@ -90,8 +90,15 @@ export function createApp(options: AppDependencies): HttpApp {
       logger: options.log,
       // Agent polls and their idempotent-repeat 409s would drown everything else at info level;
       // credential failures are worth a warning.
+      // A 503 is the database being away: the listener logs that once, not once per request.
       customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? "error" : res.statusCode === 401 || res.statusCode === 403 ? "warn" : "debug",
+        res.statusCode === 503
+          ? "debug"
+          : error || res.statusCode >= 500
+            ? "error"
+            : res.statusCode === 401 || res.statusCode === 403
+              ? "warn"
+              : "debug",
       serializers: {
         req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
@@ -166,7 +173,9 @@ export function createApp(options: AppDependencies): HttpApp {
     fastPath(req, res).then(
       (answered) => answered || app(req, res),
       (error: unknown) => {
-        options.log.error({ err: error }, "fast path failed");
+        // Express answers the database being away with the REST path's 503; anything else is a bug.
+        if (!(error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE"))
+          options.log.error({ err: error }, "fast path failed");
         if (!res.headersSent) app(req, res);
       },
     );

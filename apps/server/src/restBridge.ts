@@ -30,10 +30,10 @@ export const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
 };
 
 /** Deeper than any request the API defines; a bound on what a body can make the server walk. */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 /** How deeply a parsed JSON value nests, walked with an explicit stack (no recursion to overflow). */
-export function jsonDepth(value: unknown, stopAt: number = Number.POSITIVE_INFINITY): number {
+function jsonDepth(value: unknown, stopAt: number = Number.POSITIVE_INFINITY): number {
   let deepest = 0;
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length) {

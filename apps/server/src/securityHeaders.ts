@@ -45,7 +45,7 @@ function readHeaders(): readonly (readonly [string, string])[] {
   return [...headers];
 }
 
-export const SECURITY_HEADERS = readHeaders();
+const SECURITY_HEADERS = readHeaders();
 
 /** Sets the security headers on a response that has not started. */
 export function setSecurityHeaders(res: ServerResponse): void {

@@ -1,7 +1,7 @@
 import { migrateToLatest, openDatabase, type DatabaseHandle } from "@signalbeam/db";
 import pg from "pg";
 
-export const POSTGRES_ADMIN_URL = process.env.SIGNALBEAM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const POSTGRES_ADMIN_URL = process.env.SIGNALBEAM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** A fresh, migrated benchmark database on the local PostgreSQL server (dropped first if left over). */
 export async function freshDatabase(name: string): Promise<{ url: string; handle: DatabaseHandle; drop(): Promise<void> }> {

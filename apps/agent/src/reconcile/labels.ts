@@ -24,7 +24,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export const specHash = (deviceId: string, spec: ContainerSpec) =>
+const specHash = (deviceId: string, spec: ContainerSpec) =>
   createHash("sha256").update(canonical({ deviceId, spec })).digest("hex").slice(0, 12);
 
 /** Engine container names allow [a-zA-Z0-9_.-]; device ids may also contain ':'. */

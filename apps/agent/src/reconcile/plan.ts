@@ -63,4 +63,3 @@ export function planUpdate({ current, desired, presentImages, reportTo }: PlanIn
 }
 
 /** True when a plan changes what runs (not only removes leftovers). */
-export const changesWorkload = (steps: Step[]) => steps.some((step) => step.kind === "create");

@@ -10,7 +10,7 @@ export interface AgentState {
   inFlight: { rolloutId: string | null; attempt: number | null; version: string | null; stoppedContainers: string[] } | null;
 }
 
-export const emptyState = (): AgentState => ({ outcomes: [], inFlight: null });
+const emptyState = (): AgentState => ({ outcomes: [], inFlight: null });
 
 const MAX_OUTCOMES = 50;
 

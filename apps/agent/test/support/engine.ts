@@ -11,7 +11,7 @@ import Docker from "dockerode";
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const script = path.join(root, "scripts", "container-engine.sh");
-export const ENGINE_REQUIRED = process.env.SIGNALBEAM_REQUIRE_CONTAINER_ENGINE === "1";
+const ENGINE_REQUIRED = process.env.SIGNALBEAM_REQUIRE_CONTAINER_ENGINE === "1";
 
 export const TEST_IMAGES = {
   v1: "localhost/signalbeam/demo-app:1",

@@ -7,7 +7,7 @@ import pg from "pg";
  * run instead of skipping the PostgreSQL half.
  */
 export const POSTGRES_ADMIN_URL = process.env.SIGNALBEAM_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-export const POSTGRES_REQUIRED = process.env.SIGNALBEAM_REQUIRE_POSTGRES === "1";
+const POSTGRES_REQUIRED = process.env.SIGNALBEAM_REQUIRE_POSTGRES === "1";
 
 export interface TestDatabase {
   name: "pglite" | "postgres";

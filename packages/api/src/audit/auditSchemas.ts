@@ -24,7 +24,7 @@ export const listAuditInput = z.strictObject({
   ...pageQuery({ pageSize: 50, maxPageSize: 200 }),
 });
 
-export const auditEventSchema = z
+const auditEventSchema = z
   .object({
     id: z.string(),
     at: timestampSchema,

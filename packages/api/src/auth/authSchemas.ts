@@ -3,11 +3,11 @@ import { pageEnvelope, pageQuery } from "../shared/pagination";
 import { storable, timestampSchema, uuidSchema } from "../shared/schemas";
 import { ROLES } from "./roles";
 
-export const roleSchema = z
+const roleSchema = z
   .enum(ROLES)
   .describe("viewer: read; operator: plus rollouts, devices, groups, bundles; admin: plus users and keys");
 
-export const usernameSchema = z
+const usernameSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/,
@@ -15,7 +15,7 @@ export const usernameSchema = z
   );
 
 /** Long passphrases welcome; the cap only bounds the work one request can ask of scrypt. */
-export const newPasswordSchema = z.string().min(12, "must be at least 12 characters").max(1024);
+const newPasswordSchema = z.string().min(12, "must be at least 12 characters").max(1024);
 
 export const loginInput = z.strictObject({
   username: storable(z.string().min(1, "must not be empty").max(64)),
@@ -54,7 +54,7 @@ export const createApiKeyInput = z.strictObject({
   role: roleSchema.default("operator"),
 });
 
-export const apiKeySchema = z
+const apiKeySchema = z
   .object({
     id: uuidSchema,
     name: z.string(),

@@ -19,7 +19,7 @@ export interface LoginLimits {
   windowSeconds: number;
 }
 
-export const defaultLoginLimits: LoginLimits = { perAccount: 5, perAddress: 20, windowSeconds: 300 };
+const defaultLoginLimits: LoginLimits = { perAccount: 5, perAddress: 20, windowSeconds: 300 };
 
 export function createLoginLimiter(limits: LoginLimits = defaultLoginLimits): LoginLimiter {
   const byAccount = new RateLimiterMemory({ points: limits.perAccount, duration: limits.windowSeconds });

@@ -19,8 +19,8 @@ export function digestsEqual(a: string, b: string): boolean {
 /** What kind of credential a bearer value is, told by its prefix. */
 export type CredentialKind = "device" | "apiKey" | "unknown";
 
-export const DEVICE_TOKEN_PREFIX = "sbd_";
-export const API_KEY_PREFIX = "sbk_";
+const DEVICE_TOKEN_PREFIX = "sbd_";
+const API_KEY_PREFIX = "sbk_";
 
 export const generateDeviceToken = () => DEVICE_TOKEN_PREFIX + randomSecret();
 

@@ -21,7 +21,7 @@ import {
 const tags = ["bundles"];
 
 /** Newest semantic version first (1.10.0 before 1.9.0, which string order gets wrong). */
-export const bySemverDescending = (a: string, b: string) => semver.rcompare(a, b);
+const bySemverDescending = (a: string, b: string) => semver.rcompare(a, b);
 
 async function versionsByBundle(db: Kysely<Database>, bundleIds: string[]): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();

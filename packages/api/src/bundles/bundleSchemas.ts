@@ -37,7 +37,7 @@ export const containerSchema = z
   .strict()
   .meta({ id: "ContainerSpec" });
 
-export const containersSchema = z
+const containersSchema = z
   .array(containerSchema)
   .min(1, "a version needs at least one container")
   .max(50)

@@ -8,7 +8,7 @@ import type { DeviceDto } from "./deviceSchemas";
 /** A device is online if heard from within this window (three missed 60 s polls). */
 export const ONLINE_WINDOW_MS = 3 * 60_000;
 
-export const isOnline = (lastSeenAt: Date | null, now: Date) =>
+const isOnline = (lastSeenAt: Date | null, now: Date) =>
   lastSeenAt !== null && now.getTime() - lastSeenAt.getTime() <= ONLINE_WINDOW_MS;
 
 const deviceColumns = (db: Kysely<Database>) =>

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { pageEnvelope, pageQuery } from "../shared/pagination";
 import { deviceIdSchema, nameSchema, timestampSchema, uuidSchema } from "../shared/schemas";
 
-export const MAX_GROUP_MEMBERS = 200_000;
+const MAX_GROUP_MEMBERS = 200_000;
 
 const memberList = z.array(deviceIdSchema).max(MAX_GROUP_MEMBERS);
 
@@ -10,7 +10,7 @@ export const groupWithMembersSchema = z
   .object({ id: uuidSchema, name: z.string(), deviceIds: z.array(deviceIdSchema) })
   .meta({ id: "GroupWithMembers" });
 
-export const groupSummarySchema = z
+const groupSummarySchema = z
   .object({ id: uuidSchema, name: z.string(), deviceCount: z.number().int(), createdAt: timestampSchema })
   .meta({ id: "Group" });
 

@@ -15,7 +15,7 @@ export const deviceRolloutStates = [
  *   updating → succeeded, failed (agent), cancelled (manager cancel, or superseded)
  *   failed   → pending (manager retry)
  */
-export const allowedTransitions: Readonly<Record<DeviceRolloutState, readonly DeviceRolloutState[]>> = {
+const allowedTransitions: Readonly<Record<DeviceRolloutState, readonly DeviceRolloutState[]>> = {
   pending: ["updating", "cancelled"],
   updating: ["succeeded", "failed", "cancelled"],
   succeeded: [],
@@ -34,5 +34,3 @@ export function checkTransition(from: DeviceRolloutState, to: DeviceRolloutState
   if (allowedTransitions[from].includes(to)) return { kind: "apply" };
   return { kind: "reject", message: `cannot move a device from ${from} to ${to}` };
 }
-
-export const isActiveDeviceState = (state: DeviceRolloutState) => state === "pending" || state === "updating";

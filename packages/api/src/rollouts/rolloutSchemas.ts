@@ -3,9 +3,9 @@ import { pageEnvelope, pageQuery } from "../shared/pagination";
 import { deviceIdSchema, semverSchema, timestampSchema, uuidSchema } from "../shared/schemas";
 import { deviceRolloutStates } from "./deviceTransitions";
 
-export const rolloutStates = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
+const rolloutStates = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
 
-export const progressSchema = z
+const progressSchema = z
   .object({
     total: z.number().int(),
     pending: z.number().int(),
@@ -37,14 +37,14 @@ export const rolloutSchema = z
   .meta({ id: "Rollout" });
 
 /** `?targets=summary` leaves the (possibly 100,000-id) target list out; the REST default keeps it. */
-export const targetsQuery = {
+const targetsQuery = {
   targets: z
     .enum(["full", "summary"])
     .default("full")
     .describe("full (default): with targetIds; summary: targetCount only, for views that do not list the targets"),
 };
 
-export const MAX_TARGETS = 200_000;
+const MAX_TARGETS = 200_000;
 
 export const createRolloutInput = z
   .object({
@@ -86,7 +86,7 @@ export const listRolloutsOutput = pageEnvelope(rolloutSchema);
 export const rolloutIdInput = z.strictObject({ rolloutId: uuidSchema });
 export const rolloutByIdInput = z.strictObject({ rolloutId: uuidSchema, ...targetsQuery });
 
-export const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration"] as const;
+const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration"] as const;
 export const deviceSortValues = deviceSortKeys.flatMap((key) => [key, `-${key}`] as const);
 
 export const rolloutDevicesInput = z.strictObject({
@@ -99,7 +99,7 @@ export const rolloutDevicesInput = z.strictObject({
   ...pageQuery({ pageSize: 1000, maxPageSize: 1000 }),
 });
 
-export const rolloutDeviceSchema = z
+const rolloutDeviceSchema = z
   .object({
     deviceId: deviceIdSchema,
     deviceName: z.string(),

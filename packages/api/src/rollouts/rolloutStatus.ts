@@ -2,10 +2,7 @@ import type { DeviceRolloutState, RolloutState } from "@signalbeam/db";
 
 export type DeviceCounts = Record<DeviceRolloutState, number>;
 
-export const emptyCounts = (): DeviceCounts => ({ pending: 0, updating: 0, succeeded: 0, failed: 0, cancelled: 0 });
-
-export const totalOf = (counts: DeviceCounts) =>
-  counts.pending + counts.updating + counts.succeeded + counts.failed + counts.cancelled;
+const totalOf = (counts: DeviceCounts) => counts.pending + counts.updating + counts.succeeded + counts.failed + counts.cancelled;
 
 /**
  * A rollout's status is derived from its device counts, never stored independently of them
@@ -29,8 +26,7 @@ export function deriveRolloutStatus(counts: DeviceCounts, cancelRequested: boole
   return "in_progress";
 }
 
-export const isTerminalRolloutStatus = (status: RolloutState) =>
-  status === "completed" || status === "failed" || status === "cancelled";
+const isTerminalRolloutStatus = (status: RolloutState) => status === "completed" || status === "failed" || status === "cancelled";
 
 /** Moves `count` devices from one state to another in the counters. */
 export function moveCounts(counts: DeviceCounts, from: DeviceRolloutState, to: DeviceRolloutState, count = 1): DeviceCounts {

@@ -23,7 +23,7 @@ export interface TargetListCache {
   remember(rolloutId: string, ids: readonly string[]): void;
 }
 
-export const targetList = (ids: readonly string[]): TargetList => {
+const targetList = (ids: readonly string[]): TargetList => {
   const frozen = Object.freeze([...ids]);
   return { ids: frozen, json: Buffer.from(JSON.stringify(frozen)) };
 };
