@@ -6,6 +6,7 @@
 #   scripts/container-engine.sh up        start the API service unless one can run containers, build test images
 #   scripts/container-engine.sh down      remove test containers, stop the service this script started
 #   scripts/container-engine.sh socket    print the socket path
+#   scripts/container-engine.sh conf      write the engine settings and print their path
 set -euo pipefail
 
 DIR="${SIGNALBEAM_ENGINE_DIR:-/var/tmp/signalbeam-engine}"
@@ -137,5 +138,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   socket) echo "$SOCKET" ;;
-  *) echo "usage: $0 install|up|down|socket" >&2; exit 2 ;;
+  conf) write_conf; echo "$CONTAINERS_CONF" ;;
+  *) echo "usage: $0 install|up|down|socket|conf" >&2; exit 2 ;;
 esac
