@@ -39,6 +39,8 @@ try {
       pageSize: Math.min(Number(values.limit), 100),
       bundleId: values.bundle,
       status: values.status as Status | undefined,
+      // The report shows counts, not the (possibly 100,000-id) target lists.
+      targets: "summary",
     }),
     client.bundles.list.query({ page: 1, pageSize: 100 }),
   ]);
