@@ -30,9 +30,15 @@ export class MigrationError extends Error {
 }
 
 /** Brings the schema to the latest migration; throws (and the caller exits non-zero) on failure. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export const migrateToLatest = (db: Kysely<any>): Promise<string[]> => migrate(db, (migrator) => migrator.migrateToLatest());
+
+/** Brings the schema up to the named migration only: tests of a later migration start from an older schema. */
+export const migrateUpTo = (db: Kysely<any>, name: string): Promise<string[]> =>
+  migrate(db, (migrator) => migrator.migrateTo(name));
+
+async function migrate(db: Kysely<any>, step: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: staticProvider });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await step(migrator);
   if (error) {
     const failed = results?.find((result) => result.status === "Error");
     throw new MigrationError(

@@ -8,7 +8,7 @@ import {
   type CacheWarmer,
   createContextFactory,
   type Deps,
-  isDatabaseUnavailable,
+  toTRPCError,
   successStatusByPath,
 } from "@signalbeam/api";
 import { sql } from "@signalbeam/db";
@@ -70,19 +70,10 @@ export function createApp(options: AppDependencies): HttpApp {
   const contextOf = createContextFactory(deps);
   // The caller is resolved from the database: while it is unreachable that is a 503, like every
   // procedure's own queries (see toTRPCError), never a 500. Resolved once per request, whoever asks first.
-  const resolveContext: CreateContext = async (request) => {
-    try {
-      return await contextOf(request);
-    } catch (error) {
-      if (isDatabaseUnavailable(error))
-        throw new TRPCError({
-          code: "SERVICE_UNAVAILABLE",
-          message: "the database is unavailable; try again shortly",
-          cause: error,
-        });
-      throw error;
-    }
-  };
+  const resolveContext: CreateContext = (request) =>
+    contextOf(request).catch((error: unknown) => {
+      throw toTRPCError(error) ?? error;
+    });
   const createContext = onceEach(resolveContext);
 
   app.use(

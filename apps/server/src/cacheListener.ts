@@ -19,21 +19,16 @@ export interface CacheListener {
   stop(): Promise<void>;
 }
 
-export interface ListenerOptions {
-  /** Backoff between attempts: from `minDelayMs`, doubling, up to `maxDelayMs` (jittered ±25 %). */
-  minDelayMs?: number;
-  maxDelayMs?: number;
-}
+/** Backoff between attempts: from 250 ms, doubling, up to 10 s (jittered ±25 %). */
+const MIN_DELAY_MS = 250;
+const MAX_DELAY_MS = 10_000;
 
 export async function listenForCacheChanges(
   databaseUrl: string,
   cache: AgentCache,
   operators: OperatorCache,
   log: Logger,
-  options: ListenerOptions = {},
 ): Promise<CacheListener> {
-  const minDelay = options.minDelayMs ?? 250;
-  const maxDelay = options.maxDelayMs ?? 10_000;
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -47,7 +42,7 @@ export async function listenForCacheChanges(
 
   const scheduleReconnect = () => {
     if (stopped || retry) return;
-    const delay = Math.min(maxDelay, minDelay * 2 ** Math.min(failures, 16)) * (0.75 + Math.random() * 0.5);
+    const delay = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** Math.min(failures, 16)) * (0.75 + Math.random() * 0.5);
     failures++;
     retry = setTimeout(() => {
       retry = undefined;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server";
@@ -116,16 +117,20 @@ describe.runIf(postgres)("a PostgreSQL outage under traffic", () => {
       const { ids, tokens } = await createFleet(api, "relisten", 1);
       const device = ids[0]!;
       const poll = () => api.get(`/devices/${device}/desired-state`, tokens.get(device));
-      expect((await poll()).status).toBe(200); // cached here
-      // Only the listener's connection is cut this time: it must come back and resynchronise.
+      const cachedHere = () => server.agentCache.deviceForToken(createHash("sha256").update(tokens.get(device)!).digest("hex"));
+      // Only the listeners' connections are cut this time: each must notice, come back and listen again.
       await admin(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${databaseName}' AND query LIKE 'LISTEN%'`,
       );
+      await expect.poll(() => server.cacheListener?.listening(), { timeout: 5_000, interval: 10 }).toBe(false);
       await expect.poll(() => server.cacheListener?.listening(), { timeout: 15_000, interval: 50 }).toBe(true);
-      expect((await restClient(replica.url, server.bootstrap!.generatedToken).delete(`/devices/${device}/token`)).status).toBe(
-        204,
-      );
+      // Known from memory again, after the resync: from here only a NOTIFY can make this server forget it.
+      expect((await poll()).status).toBe(200);
+      expect(cachedHere()).toBe(device);
+      const revoked = await restClient(replica.url, server.bootstrap!.generatedToken).delete(`/devices/${device}/token`);
+      expect(revoked.status).toBe(204);
       await expect.poll(async () => (await poll()).status, { timeout: 2_000, interval: 50 }).toBe(401);
+      expect(cachedHere()).toBeUndefined();
     } finally {
       await replica.close();
     }

@@ -1,4 +1,4 @@
-import { againstBare, type Comparison, sameHeaders } from "../lib/ceiling";
+import { againstBare, type Comparison, sampleOf } from "../lib/ceiling";
 import { runLoad } from "../lib/load";
 import { deviceId, deviceToken } from "../lib/seed";
 import { startServerProcess } from "../lib/serverProcess";
@@ -26,20 +26,18 @@ export async function agentPolls(context: BenchContext): Promise<Figure[]> {
     };
   };
 
-  const sample = await fetch(`${server.url}/api/devices/${deviceId(1)}/desired-state`, {
-    headers: { authorization: `Bearer ${deviceToken(1)}` },
-  });
-  const sampleBody = Buffer.from(await sample.arrayBuffer());
-  if (sample.status !== 200) throw new Error(`desired-state sample answered ${sample.status}: ${sampleBody}`);
+  const sample = await sampleOf(
+    await fetch(`${server.url}/api/devices/${deviceId(1)}/desired-state`, {
+      headers: { authorization: `Bearer ${deviceToken(1)}` },
+    }),
+  );
   const etag = sample.headers.get("etag");
 
   const full = await againstBare({
     productUrl: server.url,
     productPid: server.pid,
     barePort: context.port + 1,
-    status: 200,
-    headers: sameHeaders(sample.headers),
-    body: sampleBody,
+    sample,
     load: { connections, durationSeconds: seconds },
     stream: everyDevice,
   });
@@ -117,9 +115,12 @@ export async function agentPolls(context: BenchContext): Promise<Figure[]> {
       }),
     );
   }
-  const notModifiedSample = await fetch(`${server.url}/api/devices/${deviceId(1)}/desired-state`, {
-    headers: { authorization: `Bearer ${deviceToken(1)}`, "if-none-match": etags[1]! },
-  });
+  const notModifiedSample = await sampleOf(
+    await fetch(`${server.url}/api/devices/${deviceId(1)}/desired-state`, {
+      headers: { authorization: `Bearer ${deviceToken(1)}`, "if-none-match": etags[1]! },
+    }),
+    304,
+  );
   const notModified = () => {
     let cursor = 0;
     return () => {
@@ -134,9 +135,7 @@ export async function agentPolls(context: BenchContext): Promise<Figure[]> {
     productUrl: server.url,
     productPid: server.pid,
     barePort: context.port + 1,
-    status: 304,
-    headers: sameHeaders(notModifiedSample.headers),
-    body: Buffer.alloc(0),
+    sample: notModifiedSample,
     load: { connections, durationSeconds: seconds },
     stream: notModified,
   });

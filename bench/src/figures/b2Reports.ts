@@ -1,7 +1,6 @@
 import { type Database, type Kysely, sql } from "@signalbeam/db";
 import { operatorApi } from "../lib/api";
-import { startBareServer } from "../lib/bare";
-import { sameHeaders } from "../lib/ceiling";
+import { onBareServer, sampleOf } from "../lib/ceiling";
 import { type LoadOptions, runLoad } from "../lib/load";
 import { deviceId, deviceToken } from "../lib/seed";
 import type { BenchContext, Figure } from "../types";
@@ -83,21 +82,17 @@ async function measure(context: BenchContext, rolloutId: string, fleet: Fleet, a
   // The ceiling first: the bytes of a real answer (a device outside the measured stream is not at
   // hand, so the answer is the first device's own, whose report the product run repeats harmlessly).
   const first = reportStream(rolloutId, fleet)!();
-  const sample = await fetch(`${context.server.url}${first.path}`, {
-    method: "PUT",
-    headers: { ...first.headers, "content-type": "application/json" },
-    body: first.body,
-  });
-  const sampleBody = Buffer.from(await sample.arrayBuffer());
-  if (sample.status !== 200) throw new Error(`report sample answered ${sample.status}: ${sampleBody}`);
-  const bare = await startBareServer(context.port + 1, 200, sameHeaders(sample.headers), sampleBody);
-  let ceiling;
-  try {
+  const sample = await sampleOf(
+    await fetch(`${context.server.url}${first.path}`, {
+      method: "PUT",
+      headers: { ...first.headers, "content-type": "application/json" },
+      body: first.body,
+    }),
+  );
+  const ceiling = await onBareServer(context.port + 1, sample, async (bare) => {
     await runLoad({ ...load, url: bare.url, amount: Math.min(amount ?? 5_000, 5_000), next: reportStream(rolloutId, fleet) }); // warm the client
-    ceiling = await runLoad({ ...load, url: bare.url, next: reportStream(rolloutId, fleet) });
-  } finally {
-    await bare.stop();
-  }
+    return runLoad({ ...load, url: bare.url, next: reportStream(rolloutId, fleet) });
+  });
   const product = await runLoad({ ...load, url: context.server.url, next: reportStream(rolloutId, fleet) });
   // Reports still in flight when the load stops land a moment later; then compare, in one snapshot.
   await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -6,9 +6,37 @@ import { readProcessStats } from "./processStats";
  * The response headers a bare server must send to send the same bytes as the product: all of them
  * but those node:http writes itself (date, connection, keep-alive, length).
  */
-export function sameHeaders(headers: Headers): Record<string, string> {
+function sameHeaders(headers: Headers): Record<string, string> {
   const own = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
   return Object.fromEntries([...headers].filter(([name]) => !own.has(name)));
+}
+
+/** An answer the product gave, to be sent again by a bare server. */
+export interface SampleAnswer {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+/** Reads a product answer whole, failing loudly when it is not the success being measured. */
+export async function sampleOf(response: Response, expected = 200): Promise<SampleAnswer> {
+  const body = Buffer.from(await response.arrayBuffer());
+  if (response.status !== expected) throw new Error(`sample answered ${response.status}: ${body.toString("utf8").slice(0, 300)}`);
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** Runs `measure` against a bare node:http server sending `sample`'s status, headers and bytes to every request. */
+export async function onBareServer<T>(
+  port: number,
+  sample: SampleAnswer,
+  measure: (bare: { url: string; pid: number }) => Promise<T>,
+): Promise<T> {
+  const bare = await startBareServer(port, sample.status, sameHeaders(sample.headers), sample.body);
+  try {
+    return await measure(bare);
+  } finally {
+    await bare.stop();
+  }
 }
 
 export interface Measured extends LoadResult {
@@ -38,13 +66,10 @@ export async function againstBare(options: {
   productUrl: string;
   productPid: number;
   barePort: number;
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
+  sample: SampleAnswer;
   load: Omit<LoadOptions, "url" | "next">;
   stream: () => LoadOptions["next"];
 }): Promise<Comparison> {
-  const bare = await startBareServer(options.barePort, options.status, options.headers, options.body);
   const run = async (url: string, pid: number, durationSeconds = options.load.durationSeconds): Promise<Measured> => {
     const before = readProcessStats(pid).cpuSeconds;
     const result = await runLoad({ ...options.load, durationSeconds, url, next: options.stream() });
@@ -52,14 +77,12 @@ export async function againstBare(options: {
     return { ...result, cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requests) };
   };
   const better = (a: Measured, b: Measured) => (a.requestsPerSecond >= b.requestsPerSecond ? a : b);
-  try {
+  return onBareServer(options.barePort, options.sample, async (bare) => {
     await run(bare.url, bare.pid, Math.min(2, options.load.durationSeconds)); // warm the client
     const bare1 = await run(bare.url, bare.pid);
     const product1 = await run(options.productUrl, options.productPid);
     const bare2 = await run(bare.url, bare.pid);
     const product2 = await run(options.productUrl, options.productPid);
     return { product: better(product1, product2), bare: better(bare1, bare2) };
-  } finally {
-    await bare.stop();
-  }
+  });
 }

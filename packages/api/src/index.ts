@@ -19,11 +19,11 @@ export { type CacheWarmer, createCacheWarmer } from "./cache/cacheWarmer";
 export { apply as applyCacheChange, decodeChange as decodeCacheChange, INVALIDATION_CHANNEL } from "./cache/invalidation";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 export { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
-export { isDatabaseUnavailable } from "./shared/errors";
+export { toTRPCError } from "./shared/errors";
 export { deriveRolloutStatus } from "./rollouts/rolloutStatus";
 export { type ReportBatcher } from "./rollouts/reportBatcher";
 export { authorizeAgent } from "./auth/principal";
-export { DEMO_BUNDLE_ID, isEmptyFleet, seedDemoFleet } from "./demo/demoFleet";
+export { seedDemoFleet } from "./demo/demoFleet";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 
 /** Calls procedures in-process with a given context (tests, scripts, the server's own jobs). */

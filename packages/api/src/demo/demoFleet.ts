@@ -41,7 +41,7 @@ const telemetry = (tag: string): ContainerSpec[] => [
   },
 ];
 
-export const DEMO_BUNDLE_ID = "f9c15f6f-a40f-40a8-9c6f-a2bf2786f590";
+const DEMO_BUNDLE_ID = "f9c15f6f-a40f-40a8-9c6f-a2bf2786f590";
 
 const demoBundles: DemoBundle[] = [
   {
@@ -156,7 +156,7 @@ const pastRollouts: PastRollout[] = [
 ];
 
 /** True when the database holds no bundles and no devices: a first start. */
-export async function isEmptyFleet(db: Kysely<Database>): Promise<boolean> {
+async function isEmptyFleet(db: Kysely<Database>): Promise<boolean> {
   const [bundle, device] = await Promise.all([
     db.selectFrom("bundles").select("id").limit(1).executeTakeFirst(),
     db.selectFrom("devices").select("id").limit(1).executeTakeFirst(),

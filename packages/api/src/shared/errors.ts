@@ -69,9 +69,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return (
     typeof message === "string" &&
-    /^(Connection terminated|Client has encountered a connection error|Connection terminated unexpectedly|timeout exceeded when trying to connect)/.test(
-      message,
-    )
+    /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/.test(message)
   );
 }
 
