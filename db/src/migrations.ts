@@ -3,6 +3,7 @@ import * as initial from "../migrations/2026-11-26_0001_initial";
 import * as access from "../migrations/2026-11-26_0002_access";
 import * as statusDeviceNames from "../migrations/2026-11-27_0003_status_device_names";
 import * as rolloutTargetCount from "../migrations/2026-12-02_0004_rollout_target_count";
+import * as progressiveDelivery from "../migrations/2026-12-02_0005_progressive_delivery";
 
 /**
  * Migrations are listed here rather than discovered on disk so that they run the same from
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-26_0002_access": access,
   "2026-11-27_0003_status_device_names": statusDeviceNames,
   "2026-12-02_0004_rollout_target_count": rolloutTargetCount,
+  "2026-12-02_0005_progressive_delivery": progressiveDelivery,
 };
 
 const staticProvider: MigrationProvider = {

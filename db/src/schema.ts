@@ -9,8 +9,36 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
 
-export type DeviceRolloutState = "pending" | "updating" | "succeeded" | "failed" | "cancelled";
-export type RolloutState = "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+export type DeviceRolloutState = "queued" | "pending" | "updating" | "succeeded" | "failed" | "cancelled";
+export type RolloutState = "scheduled" | "paused" | "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+export type RolloutKind = "standard" | "rollback";
+export type WaitingFor = "schedule" | "window" | "soak" | "approval" | "gate" | "rate" | "retry";
+
+/** A rollout policy as stored (validated by the API's policy schema; docs/DESIGN.md). */
+export interface RolloutPolicy {
+  waves: { name?: string; percent?: number; count?: number; selector?: { labels: Record<string, string> } }[];
+  advance: "auto" | "manual";
+  gate: { successPercent: number; soakSeconds: number };
+  failureThreshold?: { percent: number; minCompleted: number; action: "pause" | "abort" | "rollback" };
+  deviceTimeoutSeconds?: number;
+  retry?: { maxAttempts: number; backoffSeconds: number };
+  rate?: { maxPerMinute: number };
+  schedule?: { startAt?: string; windows?: { cron: string; durationMinutes: number; timezone: string }[] };
+}
+
+export type DeviceStateCounts = Record<DeviceRolloutState, number>;
+
+/** One wave of a staged rollout as stored on its rollout row, counters exact like the rollout's. */
+export interface WaveState {
+  name: string | null;
+  size: number;
+  startedAt: string | null;
+  passedAt: string | null;
+  counts: DeviceStateCounts;
+}
+
+/** Releases of the last minute, `[epoch ms, devices]`, for the rate limit. */
+export type ReleaseLog = [number, number][];
 export type TargetType = "device" | "group";
 
 export interface ContainerSpec {
@@ -71,6 +99,7 @@ export interface RolloutsTable {
   status: RolloutState;
   cancel_requested_at: Timestamp | null;
   total: number;
+  queued: Generated<number>;
   pending: number;
   updating: number;
   succeeded: number;
@@ -79,6 +108,25 @@ export interface RolloutsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   completed_at: Timestamp | null;
+  policy: Json<RolloutPolicy | null> | null;
+  kind: Generated<RolloutKind>;
+  rollback_of: string | null;
+  rolled_back_by: Json<string[] | null> | null;
+  /** Null without a policy. */
+  waves: Json<WaveState[] | null> | null;
+  /** The index of the latest wave started; null before the first. */
+  current_wave: number | null;
+  start_at: Timestamp | null;
+  paused_at: Timestamp | null;
+  paused_reason: string | null;
+  /** Set by a resume: the failure threshold counts only devices that finished since. */
+  threshold_since: Timestamp | null;
+  waiting_for: WaitingFor | null;
+  /** When the controller must look at this rollout again; null when only a report or a manager can move it. */
+  next_action_at: Timestamp | null;
+  release_log: Json<ReleaseLog | null> | null;
+  /** Raised by every controller and manager action: the compare-and-set that keeps each action single. */
+  revision: Generated<number>;
 }
 
 export interface RolloutStatusesTable {
@@ -94,6 +142,12 @@ export interface RolloutStatusesTable {
   updated_at: Timestamp;
   previous_bundle_id: string | null;
   previous_version: string | null;
+  /** The wave a staged rollout placed this device in; null without a policy. */
+  wave: number | null;
+  /** Position in the rollout's stable release order. */
+  release_order: number | null;
+  /** A queued device waiting for its retry backoff is released no earlier than this. */
+  next_attempt_at: Timestamp | null;
 }
 
 export interface DeviceDesiredStatesTable {
@@ -148,6 +202,16 @@ export interface AuditEventsTable {
   details: Json<Record<string, unknown>>;
 }
 
+export interface ChangeEventsTable {
+  id: Generated<string>;
+  type: string;
+  at: Timestamp;
+  rollout_id: string | null;
+  device_id: string | null;
+  actor: Json<{ type: AuditActorType | "agent"; id: string | null; name: string }>;
+  data: Json<Record<string, unknown>>;
+}
+
 export interface Database {
   devices: DevicesTable;
   device_groups: DeviceGroupsTable;
@@ -161,6 +225,7 @@ export interface Database {
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  change_events: ChangeEventsTable;
 }
 
 export type Device = Selectable<DevicesTable>;

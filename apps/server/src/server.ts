@@ -12,12 +12,16 @@ import {
   createDeps,
   type Deps,
   type LoginLimiter,
+  ALWAYS_LEADER,
+  type PolicyController,
   seedDemoFleet,
+  startPolicyController,
 } from "@signalbeam/api";
 import { type DatabaseHandle, migrateToLatest, openDatabase, sql } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
 import { type CacheListener, listenForCacheChanges } from "./cacheListener";
+import { electLeader, type LeaderElection } from "./leaderElection";
 
 export interface StartOptions {
   port?: number;
@@ -38,6 +42,12 @@ export interface StartOptions {
   fastPaths?: boolean;
   /** Hears every database statement (tests count what a request costs). */
   onQuery?: (sql: string) => void;
+  /**
+   * The policy controller: its tick (at most 1 s; `false` leaves time-based rules to explicit
+   * `controller.runDue()` calls, as tests that move a fake clock do) and how often a standby
+   * replica tries to take the lead.
+   */
+  controller?: { tick?: boolean; leaderRetryMs?: number };
 }
 
 export interface RunningServer {
@@ -56,6 +66,10 @@ export interface RunningServer {
   fastPathProcedures: readonly string[];
   /** The NOTIFY listener that keeps caches right across replicas (PostgreSQL only). */
   cacheListener: CacheListener | undefined;
+  /** The policy controller (it acts only while this server leads). */
+  controller: PolicyController;
+  /** Whether this server leads the controller now (always, with embedded PGlite: one process). */
+  leading(): boolean;
   close(): Promise<void>;
 }
 
@@ -68,6 +82,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, onQuery: options.onQuery });
   let server: Server | undefined;
   let warmer: CacheWarmer | undefined;
+  let election: LeaderElection | undefined;
+  let controller: PolicyController | undefined;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, "database migrated");
@@ -101,6 +117,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ? await listenForCacheChanges(options.databaseUrl, deps.agentCache, deps.operatorCache, log)
       : undefined;
     if (options.agentCache?.warm ?? true) warmer.start();
+    election = options.databaseUrl
+      ? await electLeader(options.databaseUrl, log, { retryMs: options.controller?.leaderRetryMs ?? 2_000 })
+      : undefined;
+    const leadership = election ?? ALWAYS_LEADER;
+    controller = startPolicyController(deps, { leadership, tickMs: options.controller?.tick === false ? 0 : 1000 });
     server = createServer(app.handler);
     // Agents keep connections open between polls; let them.
     server.keepAliveTimeout = 65_000;
@@ -122,6 +143,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       operatorCache: deps.operatorCache,
       cacheWarmer: warmer,
       cacheListener: listener,
+      controller: controller!,
+      leading: () => leadership.isLeader(),
       fastPathProcedures: app.fastPathProcedures,
       close: async () => {
         await new Promise<void>((resolve) => {
@@ -130,6 +153,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           // In-flight requests get a grace period, then go.
           setTimeout(() => running.closeAllConnections(), 5_000).unref();
         });
+        await controller?.stop();
+        await election?.stop();
         await listener?.stop();
         await warmer?.stop();
         await database.close();
@@ -137,6 +162,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     };
   } catch (error) {
     server?.close();
+    await controller?.stop();
+    await election?.stop();
     await warmer?.stop();
     await database.close();
     throw error;

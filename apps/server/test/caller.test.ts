@@ -43,15 +43,23 @@ describe.each(testDatabases)("createCaller on $name", (database) => {
     expect(rollouts.map((rollout) => rollout.status).sort()).toEqual(["cancelled", "completed", "failed"]);
     for (const rollout of rollouts) {
       const counts = {
+        queued: rollout.queued,
         pending: rollout.pending,
         updating: rollout.updating,
         succeeded: rollout.succeeded,
         failed: rollout.failed,
         cancelled: rollout.cancelled,
       };
-      expect(deriveRolloutStatus(counts, rollout.cancel_requested_at !== null)).toBe(rollout.status);
+      expect(
+        deriveRolloutStatus(counts, {
+          cancelRequested: rollout.cancel_requested_at !== null,
+          paused: rollout.paused_at !== null,
+          scheduled: rollout.policy !== null && rollout.current_wave === null,
+        }),
+      ).toBe(rollout.status);
       expect(await countsByGroupBy(handle.db, rollout.id)).toEqual({
         total: rollout.total,
+        queued: rollout.queued,
         pending: rollout.pending,
         inProgress: rollout.updating,
         succeeded: rollout.succeeded,
@@ -81,7 +89,7 @@ describe.each(testDatabases)("createCaller on $name", (database) => {
       targetType: "device",
       deviceIds: [a.id, b.id],
     });
-    expect(rollout.progress).toEqual({ total: 2, pending: 2, inProgress: 0, succeeded: 0, failed: 0, cancelled: 0 });
+    expect(rollout.progress).toEqual({ total: 2, queued: 0, pending: 2, inProgress: 0, succeeded: 0, failed: 0, cancelled: 0 });
 
     now = new Date("2026-03-01T12:00:10Z");
     await device(a.id).agent.reportStatus({ rolloutId: rollout.rolloutId, deviceId: a.id, status: "updating" });

@@ -28,6 +28,14 @@ const designPaths: [method: string, path: string, success: number][] = [
   ["POST", "/devices/{deviceId}/heartbeat", 200],
 ];
 
+/** The controls of docs/DESIGN.md's "Progressive delivery" section. */
+const policyPaths: [method: string, path: string, success: number][] = [
+  ["POST", "/rollouts/{rolloutId}/pause", 200],
+  ["POST", "/rollouts/{rolloutId}/resume", 200],
+  ["POST", "/rollouts/{rolloutId}/advance", 200],
+  ["POST", "/rollouts/{rolloutId}/rollback", 201],
+];
+
 /** Compatible additions to the design's contract (the security issue's paths among them). */
 const extensionPaths: [method: string, path: string, success: number][] = [
   ["POST", "/devices/{deviceId}/token", 200],
@@ -60,7 +68,7 @@ describe("/api/openapi.json", () => {
     expect(document.servers).toEqual([{ url: "/api" }]);
   });
 
-  it.each([...designPaths, ...extensionPaths])("documents %s %s with status %i", (method, apiPath, success) => {
+  it.each([...designPaths, ...policyPaths, ...extensionPaths])("documents %s %s with status %i", (method, apiPath, success) => {
     const operation = document.paths?.[apiPath]?.[method.toLowerCase()];
     expect(operation, `${method} ${apiPath} is missing`).toBeDefined();
     expect(Object.keys(operation.responses)).toContain(String(success));
@@ -70,8 +78,15 @@ describe("/api/openapi.json", () => {
     const documented = Object.entries(document.paths as Record<string, object>).flatMap(([apiPath, methods]) =>
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${apiPath}`),
     );
-    const expected = [...designPaths, ...extensionPaths].map(([method, apiPath]) => `${method} ${apiPath}`);
+    const expected = [...designPaths, ...policyPaths, ...extensionPaths].map(([method, apiPath]) => `${method} ${apiPath}`);
     expect(documented.sort()).toEqual(expected.sort());
+  });
+
+  it("documents a rollout policy with its example and bounds", () => {
+    const policy = document.components.schemas.RolloutPolicy;
+    expect(policy.examples?.[0]?.waves?.[0]).toMatchObject({ name: "canary", count: 25 });
+    expect(policy.properties.waves).toMatchObject({ minItems: 1, maxItems: 20 });
+    expect(policy.properties.advance.enum).toEqual(["auto", "manual"]);
   });
 
   it("marks agent paths as taking a device token, operator paths an API key or session, login nothing", () => {

@@ -47,9 +47,14 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       status: "pending",
       progress: { total: 3, pending: 3, inProgress: 0, succeeded: 0, failed: 0, cancelled: 0 },
     });
+    // The contract's fields, plus (compatibly) what progressive delivery added: all null or empty without a policy.
     expect(Object.keys(created.body).sort()).toEqual(
-      ["rolloutId", "bundleId", "version", "targetType", "targetIds", "status", "progress", "createdAt"].sort(),
+      [
+        ...["rolloutId", "bundleId", "version", "targetType", "targetIds", "status", "progress", "createdAt"],
+        ...["policy", "currentWave", "waves", "waitingFor", "nextActionAt"],
+      ].sort(),
     );
+    expect(created.body).toMatchObject({ policy: null, currentWave: null, waves: [], waitingFor: null, nextActionAt: null });
     const rolloutId = created.body.rolloutId;
 
     // 2. Monitor progress.

@@ -24,6 +24,8 @@ export { deriveRolloutStatus } from "./rollouts/rolloutStatus";
 export { type ReportBatcher } from "./rollouts/reportBatcher";
 export { authorizeAgent } from "./auth/principal";
 export { seedDemoFleet } from "./demo/demoFleet";
+export { ALWAYS_LEADER, type Leadership, type PolicyController, startPolicyController } from "./rollouts/policy/controller";
+export { changeEventTypes, type ChangeEventType } from "./shared/changeLog";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 
 /** Calls procedures in-process with a given context (tests, scripts, the server's own jobs). */

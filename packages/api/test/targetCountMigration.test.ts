@@ -25,7 +25,7 @@ describe("migration 0004 (rollout target_count) on existing data", () => {
       VALUES (${rollout}, ${bundle}, '1.0.0', 'device', '["a", "b", "c"]', 'completed', 0, 0, 0, 0, 0, 0, now(), now())
     `.execute(handle.db);
 
-    expect(await migrateToLatest(handle.db)).toEqual(["2026-12-02_0004_rollout_target_count"]);
+    expect((await migrateToLatest(handle.db))[0]).toBe("2026-12-02_0004_rollout_target_count");
     const row = await findRollout(handle.db, rollout);
     expect(row.target_count).toBe(3);
     const deps = createDeps({ db: handle.db });

@@ -105,6 +105,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rollouts/{rolloutId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop releasing devices of a staged rollout (released ones carry on); 409 unless active
+         * @description Requires the operator role.
+         */
+        post: operations["rollouts-pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rollouts/{rolloutId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release devices again; the failure threshold counts afresh from now; 409 unless paused
+         * @description Requires the operator role.
+         */
+        post: operations["rollouts-resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rollouts/{rolloutId}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start the next wave now, skipping its gate, soak and approval (windows and rate still apply)
+         * @description Requires the operator role.
+         */
+        post: operations["rollouts-advance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rollouts/{rolloutId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the rollout and send the devices that started it back to their previous versions
+         * @description Requires the operator role.
+         */
+        post: operations["rollouts-rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/devices": {
         parameters: {
             query?: never;
@@ -482,6 +562,128 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "waves": [
+         *         {
+         *           "name": "canary",
+         *           "count": 25,
+         *           "selector": {
+         *             "labels": {
+         *               "ring": "canary"
+         *             }
+         *           }
+         *         },
+         *         {
+         *           "percent": 10
+         *         },
+         *         {
+         *           "percent": 100
+         *         }
+         *       ],
+         *       "advance": "auto",
+         *       "gate": {
+         *         "successPercent": 95,
+         *         "soakSeconds": 600
+         *       },
+         *       "failureThreshold": {
+         *         "percent": 10,
+         *         "minCompleted": 20,
+         *         "action": "pause"
+         *       },
+         *       "deviceTimeoutSeconds": 1800,
+         *       "retry": {
+         *         "maxAttempts": 3,
+         *         "backoffSeconds": 300
+         *       },
+         *       "rate": {
+         *         "maxPerMinute": 500
+         *       },
+         *       "schedule": {
+         *         "startAt": "2026-12-24T01:00:00Z",
+         *         "windows": [
+         *           {
+         *             "cron": "0 1 * * *",
+         *             "durationMinutes": 240,
+         *             "timezone": "Europe/Berlin"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        RolloutPolicy: {
+            /**
+             * @default [
+             *       {
+             *         "percent": 100
+             *       }
+             *     ]
+             */
+            waves: {
+                name?: string;
+                /** @description Cumulative share of the targets reached once this wave is released */
+                percent?: number;
+                /** @description Cumulative number of devices reached by this wave */
+                count?: number;
+                /** @description Devices with these labels are placed in this wave first (a canary ring) */
+                selector?: {
+                    /** @description Free-form string labels */
+                    labels: {
+                        [key: string]: string;
+                    };
+                };
+            }[];
+            /**
+             * @description manual: each next wave waits for POST /advance
+             * @default auto
+             * @enum {string}
+             */
+            advance: "auto" | "manual";
+            /**
+             * @description A wave passes when this share of it succeeded; the next starts after the soak
+             * @default {
+             *       "successPercent": 100,
+             *       "soakSeconds": 0
+             *     }
+             */
+            gate: {
+                /** @default 100 */
+                successPercent: number;
+                /** @default 0 */
+                soakSeconds: number;
+            };
+            /** @description failed ÷ (succeeded + failed) over released devices, once minCompleted have finished */
+            failureThreshold?: {
+                percent: number;
+                /** @default 1 */
+                minCompleted: number;
+                /**
+                 * @default pause
+                 * @enum {string}
+                 */
+                action: "pause" | "abort" | "rollback";
+            };
+            deviceTimeoutSeconds?: number;
+            /** @description maxAttempts counts every attempt, the first included; the wait doubles each time */
+            retry?: {
+                maxAttempts: number;
+                /** @default 60 */
+                backoffSeconds: number;
+            };
+            rate?: {
+                maxPerMinute: number;
+            };
+            schedule?: {
+                /** Format: date-time */
+                startAt?: string;
+                windows?: {
+                    /** @description Five-field cron, e.g. "0 1 * * *" (01:00 every day) */
+                    cron: string;
+                    durationMinutes: number;
+                    timezone: string;
+                }[];
+            };
+        };
         ContainerSpec: {
             name: string;
             image: string;
@@ -500,12 +702,23 @@ export interface components {
         };
         RolloutProgress: {
             total: number;
+            /** @description Devices waiting for their wave, a window, the rate limit or a retry's backoff */
+            queued: number;
             pending: number;
             /** @description Devices currently updating */
             inProgress: number;
             succeeded: number;
             failed: number;
             cancelled: number;
+        };
+        RolloutWave: {
+            index: number;
+            name: string | null;
+            size: number;
+            startedAt: string | null;
+            /** @description When its gate passed */
+            passedAt: string | null;
+            progress: components["schemas"]["RolloutProgress"];
         };
         /**
          * Invalid input data error (400)
@@ -628,7 +841,7 @@ export interface components {
             /** @enum {string} */
             targetType: "device" | "group";
             /** @enum {string} */
-            status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+            status: "scheduled" | "paused" | "pending" | "in_progress" | "completed" | "failed" | "cancelled";
             progress: components["schemas"]["RolloutProgress"];
             /**
              * Format: date-time
@@ -641,6 +854,27 @@ export interface components {
              */
             updatedAt: string;
             completedAt: string | null;
+            /**
+             * @description rollback: made by POST /rollouts/{id}/rollback
+             * @enum {string}
+             */
+            kind: "standard" | "rollback";
+            /** @description How devices are released; null: every device at once */
+            policy: components["schemas"]["RolloutPolicyOutput"] | null;
+            /** @description The rollout this one rolls back */
+            rollbackOf: string | null;
+            /** @description The rollouts that rolled this one back (one per previous version) */
+            rolledBackBy: string[];
+            /** @description Index of the latest wave started; null before the first */
+            currentWave: number | null;
+            /** @description A staged rollout's waves; empty without a policy */
+            waves: components["schemas"]["RolloutWave"][];
+            /** @description Why it is paused, as a sentence a person can act on */
+            pausedReason: string | null;
+            /** @description What the next release waits for; null when nothing holds it back */
+            waitingFor: ("schedule" | "window" | "soak" | "approval" | "gate" | "rate" | "retry") | null;
+            /** @description When the controller acts next on its own (soak end, window, …) */
+            nextActionAt: string | null;
             /** @description How many ids targetIds holds */
             targetCount: number;
             /** @description The device or group ids as requested at creation; left out when targets=summary */
@@ -679,11 +913,15 @@ export interface components {
             deviceId: string;
             deviceName: string;
             /** @enum {string} */
-            status: "pending" | "updating" | "succeeded" | "failed" | "cancelled";
+            status: "queued" | "pending" | "updating" | "succeeded" | "failed" | "cancelled";
             startedAt: string | null;
             completedAt: string | null;
             errorMessage: string | null;
             attempt: number;
+            /** @description The wave a staged rollout placed it in */
+            wave: number | null;
+            /** @description A queued retry is released no earlier than this */
+            nextAttemptAt: string | null;
         };
         Device: {
             /** @description Device id, e.g. device-001 */
@@ -766,7 +1004,7 @@ export interface components {
             /** @description Device id, e.g. device-001 */
             deviceId: string;
             /** @enum {string} */
-            status: "pending" | "updating" | "succeeded" | "failed" | "cancelled";
+            status: "queued" | "pending" | "updating" | "succeeded" | "failed" | "cancelled";
             startedAt: string | null;
             completedAt: string | null;
             errorMessage: string | null;
@@ -840,7 +1078,7 @@ export interface components {
                 name: string;
             };
             /** @enum {string} */
-            action: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.created" | "device.token_rotated" | "device.token_revoked";
+            action: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "rollout.paused" | "rollout.resumed" | "rollout.advanced" | "rollout.rolled_back" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.created" | "device.token_rotated" | "device.token_revoked";
             target: {
                 /** @enum {string} */
                 type: "rollout" | "user" | "api_key" | "device";
@@ -848,6 +1086,128 @@ export interface components {
             };
             details: {
                 [key: string]: unknown;
+            };
+        };
+        /**
+         * @example {
+         *       "waves": [
+         *         {
+         *           "name": "canary",
+         *           "count": 25,
+         *           "selector": {
+         *             "labels": {
+         *               "ring": "canary"
+         *             }
+         *           }
+         *         },
+         *         {
+         *           "percent": 10
+         *         },
+         *         {
+         *           "percent": 100
+         *         }
+         *       ],
+         *       "advance": "auto",
+         *       "gate": {
+         *         "successPercent": 95,
+         *         "soakSeconds": 600
+         *       },
+         *       "failureThreshold": {
+         *         "percent": 10,
+         *         "minCompleted": 20,
+         *         "action": "pause"
+         *       },
+         *       "deviceTimeoutSeconds": 1800,
+         *       "retry": {
+         *         "maxAttempts": 3,
+         *         "backoffSeconds": 300
+         *       },
+         *       "rate": {
+         *         "maxPerMinute": 500
+         *       },
+         *       "schedule": {
+         *         "startAt": "2026-12-24T01:00:00Z",
+         *         "windows": [
+         *           {
+         *             "cron": "0 1 * * *",
+         *             "durationMinutes": 240,
+         *             "timezone": "Europe/Berlin"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        RolloutPolicyOutput: {
+            /**
+             * @default [
+             *       {
+             *         "percent": 100
+             *       }
+             *     ]
+             */
+            waves: {
+                name?: string;
+                /** @description Cumulative share of the targets reached once this wave is released */
+                percent?: number;
+                /** @description Cumulative number of devices reached by this wave */
+                count?: number;
+                /** @description Devices with these labels are placed in this wave first (a canary ring) */
+                selector?: {
+                    /** @description Free-form string labels */
+                    labels: {
+                        [key: string]: string;
+                    };
+                };
+            }[];
+            /**
+             * @description manual: each next wave waits for POST /advance
+             * @default auto
+             * @enum {string}
+             */
+            advance: "auto" | "manual";
+            /**
+             * @description A wave passes when this share of it succeeded; the next starts after the soak
+             * @default {
+             *       "successPercent": 100,
+             *       "soakSeconds": 0
+             *     }
+             */
+            gate: {
+                /** @default 100 */
+                successPercent: number;
+                /** @default 0 */
+                soakSeconds: number;
+            };
+            /** @description failed ÷ (succeeded + failed) over released devices, once minCompleted have finished */
+            failureThreshold?: {
+                percent: number;
+                /** @default 1 */
+                minCompleted: number;
+                /**
+                 * @default pause
+                 * @enum {string}
+                 */
+                action: "pause" | "abort" | "rollback";
+            };
+            deviceTimeoutSeconds?: number;
+            /** @description maxAttempts counts every attempt, the first included; the wait doubles each time */
+            retry?: {
+                maxAttempts: number;
+                /** @default 60 */
+                backoffSeconds: number;
+            };
+            rate?: {
+                maxPerMinute: number;
+            };
+            schedule?: {
+                /** Format: date-time */
+                startAt?: string;
+                windows?: {
+                    /** @description Five-field cron, e.g. "0 1 * * *" (01:00 every day) */
+                    cron: string;
+                    durationMinutes: number;
+                    timezone: string;
+                }[];
             };
         };
     };
@@ -863,7 +1223,7 @@ export interface operations {
         parameters: {
             query?: {
                 bundleId?: string;
-                status?: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+                status?: "scheduled" | "paused" | "pending" | "in_progress" | "completed" | "failed" | "cancelled";
                 targets?: "full" | "summary";
                 page?: number;
                 pageSize?: number;
@@ -954,6 +1314,8 @@ export interface operations {
                     targetType: "device" | "group";
                     deviceIds?: string[];
                     groupIds?: string[];
+                    /** @description Waves, gates, thresholds, timeouts, retries, rate and schedule; none: all at once */
+                    policy?: components["schemas"]["RolloutPolicy"];
                 };
             };
         };
@@ -971,13 +1333,23 @@ export interface operations {
                         /** @enum {string} */
                         targetType: "device" | "group";
                         /** @enum {string} */
-                        status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+                        status: "scheduled" | "paused" | "pending" | "in_progress" | "completed" | "failed" | "cancelled";
                         progress: components["schemas"]["RolloutProgress"];
                         /**
                          * Format: date-time
                          * @description ISO-8601 UTC timestamp
                          */
                         createdAt: string;
+                        /** @description How devices are released; null: every device at once */
+                        policy: components["schemas"]["RolloutPolicyOutput"] | null;
+                        /** @description Index of the latest wave started; null before the first */
+                        currentWave: number | null;
+                        /** @description A staged rollout's waves; empty without a policy */
+                        waves: components["schemas"]["RolloutWave"][];
+                        /** @description What the next release waits for; null when nothing holds it back */
+                        waitingFor: ("schedule" | "window" | "soak" | "approval" | "gate" | "rate" | "retry") | null;
+                        /** @description When the controller acts next on its own (soak end, window, …) */
+                        nextActionAt: string | null;
                         /** Format: uuid */
                         rolloutId: string;
                         targetIds: string[];
@@ -1094,8 +1466,8 @@ export interface operations {
     "rollouts-devices": {
         parameters: {
             query?: {
-                status?: "pending" | "updating" | "succeeded" | "failed" | "cancelled";
-                sort?: "deviceId" | "-deviceId" | "deviceName" | "-deviceName" | "status" | "-status" | "startedAt" | "-startedAt" | "completedAt" | "-completedAt" | "duration" | "-duration";
+                status?: "queued" | "pending" | "updating" | "succeeded" | "failed" | "cancelled";
+                sort?: "deviceId" | "-deviceId" | "deviceName" | "-deviceName" | "status" | "-status" | "startedAt" | "-startedAt" | "completedAt" | "-completedAt" | "duration" | "-duration" | "wave" | "-wave";
                 page?: number;
                 pageSize?: number;
             };
@@ -1245,6 +1617,243 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "rollouts-pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rolloutId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "rollouts-resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rolloutId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "rollouts-advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rolloutId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "rollouts-rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rolloutId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The rollback rollouts, one per previous version */
+                        rollouts: components["schemas"]["Rollout"][];
+                        /** @description Devices that started the rollout but had no previous version */
+                        untouchedDeviceIds: string[];
+                    };
                 };
             };
             /** @description Invalid input data */
@@ -3024,7 +3633,7 @@ export interface operations {
             query?: {
                 targetType?: "rollout" | "user" | "api_key" | "device";
                 targetId?: string;
-                action?: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.created" | "device.token_rotated" | "device.token_revoked";
+                action?: "rollout.created" | "rollout.cancelled" | "rollout.retried" | "rollout.paused" | "rollout.resumed" | "rollout.advanced" | "rollout.rolled_back" | "user.created" | "user.logged_in" | "api_key.created" | "api_key.revoked" | "device.created" | "device.token_rotated" | "device.token_revoked";
                 page?: number;
                 pageSize?: number;
             };

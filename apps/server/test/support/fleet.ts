@@ -32,7 +32,7 @@ export async function countsByGroupBy(db: Kysely<Database>, rolloutId: string) {
   const result = await sql<{ status: string; n: number }>`
     SELECT status, count(*)::int AS n FROM rollout_statuses WHERE rollout_id = ${rolloutId} GROUP BY status
   `.execute(db);
-  const counts = { total: 0, pending: 0, inProgress: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  const counts = { total: 0, queued: 0, pending: 0, inProgress: 0, succeeded: 0, failed: 0, cancelled: 0 };
   for (const row of result.rows) {
     counts.total += row.n;
     counts[row.status === "updating" ? "inProgress" : (row.status as "pending")] += row.n;

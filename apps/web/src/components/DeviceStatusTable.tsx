@@ -10,6 +10,8 @@ export interface DeviceStatusRow {
   startedAt: string | null;
   completedAt: string | null;
   errorMessage: string | null;
+  wave?: number | null;
+  attempt?: number;
 }
 
 const columns: ColumnDef<DeviceStatusRow>[] = [

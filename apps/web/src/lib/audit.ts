@@ -15,6 +15,14 @@ export function describeAuditEvent(event: AuditEvent): string {
       return `Retried ${count(details.retriedDevices, "failed device")}`;
     case "rollout.cancelled":
       return `Cancelled (${count(details.cancelledDevices, "device")} stopped)`;
+    case "rollout.paused":
+      return "Paused";
+    case "rollout.resumed":
+      return "Resumed";
+    case "rollout.advanced":
+      return `Advanced to wave ${typeof details.wave === "number" ? details.wave + 1 : "?"}`;
+    case "rollout.rolled_back":
+      return `Rolled back (${count(details.devices, "device")} sent back to their previous version)`;
     case "user.created":
       return `User ${String(details.username)} created as ${String(details.role)}`;
     case "user.logged_in":

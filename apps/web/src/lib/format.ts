@@ -1,9 +1,12 @@
 /** Display helpers for the rollout pages. Pure, so they are unit-tested without a browser. */
 
-export type RolloutStatus = "pending" | "in_progress" | "completed" | "failed" | "cancelled";
-export type DeviceStatus = "pending" | "updating" | "succeeded" | "failed" | "cancelled";
+export type RolloutStatus = "scheduled" | "paused" | "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+export type DeviceStatus = "queued" | "pending" | "updating" | "succeeded" | "failed" | "cancelled";
 
 const labels: Record<RolloutStatus | DeviceStatus, string> = {
+  scheduled: "Scheduled",
+  paused: "Paused",
+  queued: "Queued",
   pending: "Pending",
   in_progress: "In Progress",
   completed: "Completed",
@@ -15,6 +18,9 @@ const labels: Record<RolloutStatus | DeviceStatus, string> = {
 
 // Colour always comes with the text label, never alone.
 const colours: Record<RolloutStatus | DeviceStatus, string> = {
+  scheduled: "grape",
+  paused: "yellow",
+  queued: "gray",
   pending: "gray",
   in_progress: "blue",
   updating: "blue",
@@ -28,7 +34,8 @@ export const statusLabel = (status: RolloutStatus | DeviceStatus) => labels[stat
 export const statusColour = (status: RolloutStatus | DeviceStatus) => colours[status];
 
 /** Active rollouts are refreshed every 5 s; finished ones are not. */
-export const isActive = (status: RolloutStatus) => status === "pending" || status === "in_progress";
+export const isActive = (status: RolloutStatus) =>
+  status === "pending" || status === "in_progress" || status === "scheduled" || status === "paused";
 
 /** Share of devices that reached an end state (succeeded, failed or cancelled), in whole percent. */
 export function percentDone(progress: { total: number; succeeded: number; failed: number; cancelled: number }): number {

@@ -4,17 +4,18 @@ import { checkTransition, deviceRolloutStates } from "./deviceTransitions";
 
 // Every (from, to) pair, spelled out: the table is the specification (docs/DESIGN.md).
 const legal: Record<DeviceRolloutState, DeviceRolloutState[]> = {
+  queued: ["pending", "cancelled"],
   pending: ["updating", "cancelled"],
   updating: ["succeeded", "failed", "cancelled"],
   succeeded: [],
-  failed: ["pending"],
+  failed: ["pending", "queued"],
   cancelled: [],
 };
 
 const pairs = deviceRolloutStates.flatMap((from) => deviceRolloutStates.map((to) => ({ from, to })));
 
 describe("device state machine", () => {
-  it("covers all 25 pairs", () => expect(pairs).toHaveLength(25));
+  it("covers all 36 pairs", () => expect(pairs).toHaveLength(36));
 
   it.each(pairs)("$from → $to", ({ from, to }) => {
     const verdict = checkTransition(from, to);

@@ -1,6 +1,7 @@
 import type { DeviceRolloutState } from "@signalbeam/db";
 
 export const deviceRolloutStates = [
+  "queued",
   "pending",
   "updating",
   "succeeded",
@@ -11,15 +12,18 @@ export const deviceRolloutStates = [
 /**
  * The per-device state machine (docs/DESIGN.md). Anything not listed is illegal; `succeeded` and
  * `cancelled` are terminal.
+ *   queued   → pending (the controller releases it), cancelled (cancel, abort, supersede)
  *   pending  → updating (agent), cancelled (manager cancel, or superseded by a newer rollout)
- *   updating → succeeded, failed (agent), cancelled (manager cancel, or superseded)
- *   failed   → pending (manager retry)
+ *   updating → succeeded, failed (agent; failed also by the controller's timeout), cancelled
+ *   failed   → pending (manager retry), queued (an automatic retry policy)
+ * Agents report only updating, succeeded and failed, so a queued device's report is a 409.
  */
 const allowedTransitions: Readonly<Record<DeviceRolloutState, readonly DeviceRolloutState[]>> = {
+  queued: ["pending", "cancelled"],
   pending: ["updating", "cancelled"],
   updating: ["succeeded", "failed", "cancelled"],
   succeeded: [],
-  failed: ["pending"],
+  failed: ["pending", "queued"],
   cancelled: [],
 };
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type DeviceReport, planReports } from "./reportDeviceStatus";
 
 const now = new Date("2026-11-26T12:00:00Z");
-const row = (deviceId: string, status: DeviceRolloutState): RolloutStatusRow => ({
+const row = (deviceId: string, status: DeviceRolloutState, wave: number | null = null): RolloutStatusRow => ({
   rollout_id: "r1",
   device_id: deviceId,
   device_name: `Device ${deviceId}`,
@@ -15,6 +15,9 @@ const row = (deviceId: string, status: DeviceRolloutState): RolloutStatusRow => 
   updated_at: new Date("2026-11-26T11:00:00Z"),
   previous_bundle_id: null,
   previous_version: null,
+  wave,
+  release_order: null,
+  next_attempt_at: null,
 });
 const report = (deviceId: string, status: DeviceReport["status"], errorMessage?: string): DeviceReport => ({
   rolloutId: "r1",
@@ -22,7 +25,7 @@ const report = (deviceId: string, status: DeviceReport["status"], errorMessage?:
   status,
   errorMessage,
 });
-const counts = { pending: 2, updating: 1, succeeded: 0, failed: 0, cancelled: 1 };
+const counts = { queued: 0, pending: 2, updating: 1, succeeded: 0, failed: 0, cancelled: 1 };
 const rows = new Map([
   ["a", row("a", "pending")],
   ["b", row("b", "pending")],
@@ -36,14 +39,14 @@ describe("planReports: a batch of reports, applied in arrival order", () => {
       name: "independent devices each move once",
       reports: [report("a", "updating"), report("c", "succeeded")],
       outcomes: ["updating", "succeeded"],
-      counts: { pending: 1, updating: 1, succeeded: 1, failed: 0, cancelled: 1 },
+      counts: { queued: 0, pending: 1, updating: 1, succeeded: 1, failed: 0, cancelled: 1 },
       succeeded: ["c"],
     },
     {
       name: "one device's reports in one batch follow each other",
       reports: [report("a", "updating"), report("a", "failed", "pull failed"), report("a", "failed")],
       outcomes: ["updating", "failed", "failed"],
-      counts: { pending: 1, updating: 1, succeeded: 0, failed: 1, cancelled: 1 },
+      counts: { queued: 0, pending: 1, updating: 1, succeeded: 0, failed: 1, cancelled: 1 },
       succeeded: [],
     },
     {
@@ -54,11 +57,11 @@ describe("planReports: a batch of reports, applied in arrival order", () => {
       succeeded: [],
     },
   ])("$name", ({ reports, outcomes, counts: expectedCounts, succeeded }) => {
-    const plan = planReports(rows, reports, counts, now);
+    const plan = planReports(rows, reports, { counts, waves: null }, now);
     expect(
       plan.outcomes.map((outcome) => (outcome.ok ? outcome.row.status : outcome.error.code === "CONFLICT" ? 409 : 404)),
     ).toEqual(outcomes);
-    expect(plan.counts).toEqual(expectedCounts);
+    expect(plan.tally.counts).toEqual(expectedCounts);
     expect(plan.succeededDeviceIds).toEqual(succeeded);
   });
 
@@ -66,7 +69,7 @@ describe("planReports: a batch of reports, applied in arrival order", () => {
     const plan = planReports(
       rows,
       [report("c", "failed", "container app exited with code 1"), report("x", "succeeded")],
-      counts,
+      { counts, waves: null },
       now,
     );
     const failed = plan.outcomes[0]!;
@@ -80,5 +83,40 @@ describe("planReports: a batch of reports, applied in arrival order", () => {
     expect([...plan.changed.keys()]).toEqual(["c"]);
     // The input rows are not modified.
     expect(rows.get("c")!.status).toBe("updating");
+  });
+
+  it("moves each device's wave counters with the rollout's, and refuses reports from queued devices", () => {
+    const none = { queued: 0, pending: 0, updating: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const wave = (counts: Partial<typeof none>) => ({
+      name: null,
+      size: 0,
+      startedAt: null,
+      passedAt: null,
+      counts: { ...none, ...counts },
+    });
+    const staged = new Map([
+      ["a", row("a", "pending", 0)],
+      ["b", row("b", "updating", 0)],
+      ["q", row("q", "queued", 1)],
+    ]);
+    const plan = planReports(
+      staged,
+      [report("a", "updating"), report("b", "succeeded"), report("q", "updating")],
+      {
+        counts: { ...none, pending: 1, updating: 1, queued: 1 },
+        waves: [wave({ pending: 1, updating: 1 }), wave({ queued: 1 })],
+      },
+      now,
+    );
+    expect(plan.outcomes.map((outcome) => outcome.ok || outcome.error.details)).toEqual([
+      true,
+      true,
+      { currentStatus: "queued" },
+    ]);
+    expect(plan.tally.counts).toEqual({ ...none, updating: 1, succeeded: 1, queued: 1 });
+    expect(plan.tally.waves!.map((w) => w.counts)).toEqual([
+      { ...none, updating: 1, succeeded: 1 },
+      { ...none, queued: 1 },
+    ]);
   });
 });

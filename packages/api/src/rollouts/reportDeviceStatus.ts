@@ -2,10 +2,11 @@ import type { Database, DeviceRolloutState, RolloutStatusRow, Transaction } from
 import { sql } from "@signalbeam/db";
 import type { WriteDeps } from "../deps";
 import { DomainError } from "../shared/errors";
+import { CONTROLLER_ACTOR } from "../shared/changeLog";
 import { writeChange } from "../shared/writeChange";
 import { checkTransition } from "./deviceTransitions";
-import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
-import { type DeviceCounts, moveCounts } from "./rolloutStatus";
+import { lockRollout, saveRolloutCounts, tallyOf } from "./rolloutRepository";
+import { applyMoves, type Tally } from "./rolloutStatus";
 
 export interface DeviceReport {
   rolloutId: string;
@@ -20,9 +21,14 @@ export interface ReportPlan {
   outcomes: ReportOutcome[];
   /** The rows to write, in their final state. */
   changed: Map<string, RolloutStatusRow>;
-  counts: DeviceCounts;
+  tally: Tally;
   succeededDeviceIds: string[];
+  /** Devices whose failure the retry policy answered with another attempt (now queued). */
+  retried: RolloutStatusRow[];
 }
+
+/** A rollout's automatic retry policy, if it has one. */
+export type RetryPolicy = { maxAttempts: number; backoffSeconds: number } | undefined;
 
 /**
  * Pure: what a sequence of reports for one rollout does to its rows and counters, in order.
@@ -32,12 +38,14 @@ export interface ReportPlan {
 export function planReports(
   rows: ReadonlyMap<string, RolloutStatusRow>,
   reports: readonly DeviceReport[],
-  counts: DeviceCounts,
+  tally: Tally,
   now: Date,
+  retry?: RetryPolicy,
 ): ReportPlan {
   const current = new Map(rows);
   const changed = new Map<string, RolloutStatusRow>();
   const succeeded = new Set<string>();
+  const retried = new Map<string, RolloutStatusRow>();
   const outcomes = reports.map((report): ReportOutcome => {
     const row = current.get(report.deviceId);
     if (!row)
@@ -45,7 +53,9 @@ export function planReports(
         ok: false,
         error: new DomainError("NOT_FOUND", `device ${report.deviceId} is not part of rollout ${report.rolloutId}`),
       };
-    const verdict = checkTransition(row.status, report.status);
+    // A failure answered with a retry is already recorded: repeating the report is a no-op too.
+    const repeatedFailure = row.status === "queued" && row.next_attempt_at !== null && report.status === "failed";
+    const verdict = repeatedFailure ? ({ kind: "noop" } as const) : checkTransition(row.status, report.status);
     if (verdict.kind === "noop") return { ok: true, row };
     if (verdict.kind === "reject")
       return {
@@ -54,7 +64,7 @@ export function planReports(
           currentStatus: row.status,
         }),
       };
-    const next: RolloutStatusRow = {
+    let next: RolloutStatusRow = {
       ...row,
       status: report.status,
       updated_at: now,
@@ -65,13 +75,23 @@ export function planReports(
             error_message: report.status === "failed" ? (report.errorMessage ?? "failed (the agent gave no reason)") : null,
           }),
     };
-    counts = moveCounts(counts, row.status, report.status);
+    // "A device waiting for an automatic retry is not failed yet" (docs/DESIGN.md): with attempts
+    // left it goes straight to queued, released again after backoff × 2^(attempt − 1).
+    if (next.status === "failed" && retry && row.attempt < retry.maxAttempts) {
+      next = {
+        ...next,
+        status: "queued",
+        next_attempt_at: new Date(now.getTime() + retry.backoffSeconds * 1000 * 2 ** (row.attempt - 1)),
+      };
+      retried.set(report.deviceId, next);
+    }
+    tally = applyMoves(tally, [{ wave: row.wave, from: row.status, to: next.status, devices: 1 }]);
     current.set(report.deviceId, next);
     changed.set(report.deviceId, next);
     if (report.status === "succeeded") succeeded.add(report.deviceId);
     return { ok: true, row: next };
   });
-  return { outcomes, changed, counts, succeededDeviceIds: [...succeeded] };
+  return { outcomes, changed, tally, succeededDeviceIds: [...succeeded], retried: [...retried.values()] };
 }
 
 /**
@@ -93,11 +113,35 @@ export async function applyReports(
       .where("rollout_id", "=", rolloutId)
       .where("device_id", "=", sql<string>`ANY(${deviceIds}::text[])`)
       .execute();
-    const plan = planReports(new Map(rows.map((row) => [row.device_id, row])), reports, countsOf(rollout), now);
+    const plan = planReports(
+      new Map(rows.map((row) => [row.device_id, row])),
+      reports,
+      tallyOf(rollout),
+      now,
+      rollout.policy?.retry,
+    );
     if (plan.changed.size === 0) return plan.outcomes;
     await writeRows(tx, rolloutId, [...plan.changed.values()]);
-    await saveRolloutCounts(tx, rollout, plan.counts, now);
+    await saveRolloutCounts(tx, change, rollout, plan.tally, now, {}, { type: "agent", id: null, name: "agents" });
     change.rollout(rolloutId);
+    for (const row of plan.retried)
+      change.event({
+        type: "device.retry_scheduled",
+        rolloutId,
+        deviceId: row.device_id,
+        actor: CONTROLLER_ACTOR,
+        data: { attempt: row.attempt + 1, nextAttemptAt: row.next_attempt_at!.toISOString(), error: row.error_message },
+      });
+    // What is still failed after that failed for good.
+    for (const row of plan.changed.values())
+      if (row.status === "failed")
+        change.event({
+          type: "device.failed",
+          rolloutId,
+          deviceId: row.device_id,
+          actor: { type: "agent", id: row.device_id, name: row.device_id },
+          data: { attempt: row.attempt, error: row.error_message },
+        });
     if (plan.succeededDeviceIds.length)
       await tx
         .updateTable("devices")
@@ -112,15 +156,16 @@ async function writeRows(tx: Transaction<Database>, rolloutId: string, rows: Rol
   await sql`
     UPDATE rollout_statuses rs
     SET status = v.status::text, started_at = v.started_at, completed_at = v.completed_at,
-        error_message = v.error_message, updated_at = v.updated_at
+        error_message = v.error_message, updated_at = v.updated_at, next_attempt_at = v.next_attempt_at
     FROM unnest(
       ${rows.map((row) => row.device_id)}::text[],
       ${rows.map((row) => row.status)}::text[],
       ${rows.map((row) => row.started_at)}::timestamptz[],
       ${rows.map((row) => row.completed_at)}::timestamptz[],
       ${rows.map((row) => row.error_message)}::text[],
-      ${rows.map((row) => row.updated_at)}::timestamptz[]
-    ) AS v(device_id, status, started_at, completed_at, error_message, updated_at)
+      ${rows.map((row) => row.updated_at)}::timestamptz[],
+      ${rows.map((row) => row.next_attempt_at)}::timestamptz[]
+    ) AS v(device_id, status, started_at, completed_at, error_message, updated_at, next_attempt_at)
     WHERE rs.rollout_id = ${rolloutId} AND rs.device_id = v.device_id
   `.execute(tx);
 }

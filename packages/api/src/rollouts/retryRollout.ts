@@ -4,8 +4,8 @@ import type { AuditActor } from "../audit/auditLog";
 import type { WriteDeps } from "../deps";
 import { DomainError } from "../shared/errors";
 import { writeChange } from "../shared/writeChange";
-import { countsOf, lockRollout, saveRolloutCounts } from "./rolloutRepository";
-import { moveCounts } from "./rolloutStatus";
+import { lockRollout, saveRolloutCounts, tallyOf } from "./rolloutRepository";
+import { applyMoves } from "./rolloutStatus";
 
 /**
  * The failed devices a retry may take back: those whose desired state still belongs to this
@@ -57,7 +57,7 @@ export async function retryRollout(deps: WriteDeps, actor: AuditActor, rolloutId
         { status: rollout.status, failed: rollout.failed, retriable: 0 },
       );
 
-    await tx
+    const retried = await tx
       .updateTable("rollout_statuses")
       .set((eb) => ({
         status: "pending",
@@ -70,6 +70,7 @@ export async function retryRollout(deps: WriteDeps, actor: AuditActor, rolloutId
       .where("rollout_id", "=", rolloutId)
       .where("status", "=", "failed")
       .where("device_id", "=", sql<string>`ANY(${devices}::text[])`)
+      .returning(["wave"])
       .execute();
     // The desired state already names this rollout and version; the new attempt is what changes.
     await tx
@@ -77,7 +78,13 @@ export async function retryRollout(deps: WriteDeps, actor: AuditActor, rolloutId
       .set({ updated_at: now })
       .where("device_id", "=", sql<string>`ANY(${devices}::text[])`)
       .execute();
-    const saved = await saveRolloutCounts(tx, rollout, moveCounts(countsOf(rollout), "failed", "pending", devices.length), now);
+    const perWave = new Map<number | null, number>();
+    for (const { wave } of retried) perWave.set(wave, (perWave.get(wave) ?? 0) + 1);
+    const tally = applyMoves(
+      tallyOf(rollout),
+      [...perWave].map(([wave, count]) => ({ wave, from: "failed" as const, to: "pending" as const, devices: count })),
+    );
+    const saved = await saveRolloutCounts(tx, change, rollout, tally, now);
 
     change.desiredStates(devices);
     change.rollout(rolloutId);

@@ -9,6 +9,8 @@ import { isoOrNull } from "../shared/schemas";
 import { cancelRollout } from "./cancelRollout";
 import { createRollout } from "./createRollout";
 import { retryRollout } from "./retryRollout";
+import { rollbackRollout } from "./rollbackRollout";
+import { advanceRollout, pauseRollout, resumeRollout } from "./rolloutControls";
 import { findRollout, listRolloutDevices, listRollouts, toRolloutDto } from "./rolloutRepository";
 import {
   createRolloutInput,
@@ -18,6 +20,7 @@ import {
   rolloutByIdInput,
   rolloutDevicesInput,
   rolloutDevicesOutput,
+  rollbackOutput,
   rolloutIdInput,
   rolloutSchema,
   type DeviceSort,
@@ -34,6 +37,21 @@ async function rolloutDtos(deps: Pick<Deps, "db" | "targetLists">, rows: Rollout
   );
   return rows.map((row) => toRolloutDto(row, lists.get(row.id)?.ids ?? []));
 }
+
+/** A manager's control of a staged rollout (pause, resume, advance): POST, audited, answers the rollout. */
+const control = (
+  action: (deps: Deps, actor: ReturnType<typeof actorOf>, rolloutId: string) => Promise<RolloutRow>,
+  verb: string,
+  summary: string,
+) =>
+  operatorProcedure
+    .meta({ openapi: { method: "POST", path: `/rollouts/{rolloutId}/${verb}`, tags, summary } })
+    .input(rolloutIdInput)
+    .output(rolloutSchema)
+    .mutation(
+      async ({ ctx, input }) =>
+        (await rolloutDtos(ctx, [await action(ctx, actorOf(ctx.principal), input.rolloutId)], "summary"))[0]!,
+    );
 
 export const rolloutRouter = {
   create: operatorProcedure
@@ -87,6 +105,8 @@ export const rolloutRouter = {
           completedAt: isoOrNull(row.completed_at),
           errorMessage: row.error_message,
           attempt: row.attempt,
+          wave: row.wave,
+          nextAttemptAt: isoOrNull(row.next_attempt_at),
         })),
         ...pageInfo(input, totalCount),
       };
@@ -118,6 +138,38 @@ export const rolloutRouter = {
       async ({ ctx, input }) =>
         (await rolloutDtos(ctx, [await retryRollout(ctx, actorOf(ctx.principal), input.rolloutId)], "full"))[0]!,
     ),
+
+  pause: control(pauseRollout, "pause", "Stop releasing devices of a staged rollout (released ones carry on); 409 unless active"),
+  resume: control(
+    resumeRollout,
+    "resume",
+    "Release devices again; the failure threshold counts afresh from now; 409 unless paused",
+  ),
+  advance: control(
+    advanceRollout,
+    "advance",
+    "Start the next wave now, skipping its gate, soak and approval (windows and rate still apply)",
+  ),
+
+  rollback: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/rollouts/{rolloutId}/rollback",
+        tags,
+        summary: "Cancel the rollout and send the devices that started it back to their previous versions",
+      },
+      successStatus: 201,
+    })
+    .input(rolloutIdInput)
+    .output(rollbackOutput)
+    .mutation(async ({ ctx, input }) => {
+      const result = await rollbackRollout(ctx, actorOf(ctx.principal), input.rolloutId);
+      return {
+        rollouts: result.rollouts.map((created) => toRolloutDto(created.rollout, created.targetIds)),
+        untouchedDeviceIds: result.untouchedDeviceIds,
+      };
+    }),
 
   /** Live view: an event each time the rollout changes (server-sent events over /trpc). */
   onChange: viewerProcedure.input(rolloutIdInput).subscription(async function* ({ ctx, input, signal }) {

@@ -2,12 +2,14 @@ import { z } from "zod";
 import { pageEnvelope, pageQuery } from "../shared/pagination";
 import { deviceIdSchema, semverSchema, timestampSchema, uuidSchema } from "../shared/schemas";
 import { deviceRolloutStates } from "./deviceTransitions";
+import { policySchema } from "./policy/policySchema";
 
-const rolloutStates = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
+const rolloutStates = ["scheduled", "paused", "pending", "in_progress", "completed", "failed", "cancelled"] as const;
 
 const progressSchema = z
   .object({
     total: z.number().int(),
+    queued: z.number().int().describe("Devices waiting for their wave, a window, the rate limit or a retry's backoff"),
     pending: z.number().int(),
     inProgress: z.number().int().describe("Devices currently updating"),
     succeeded: z.number().int(),
@@ -15,6 +17,17 @@ const progressSchema = z
     cancelled: z.number().int(),
   })
   .meta({ id: "RolloutProgress" });
+
+const waveSchema = z
+  .object({
+    index: z.number().int(),
+    name: z.string().nullable(),
+    size: z.number().int(),
+    startedAt: timestampSchema.nullable(),
+    passedAt: timestampSchema.nullable().describe("When its gate passed"),
+    progress: progressSchema,
+  })
+  .meta({ id: "RolloutWave" });
 
 export const rolloutSchema = z
   .object({
@@ -27,6 +40,18 @@ export const rolloutSchema = z
     createdAt: timestampSchema,
     updatedAt: timestampSchema,
     completedAt: timestampSchema.nullable(),
+    kind: z.enum(["standard", "rollback"]).describe("rollback: made by POST /rollouts/{id}/rollback"),
+    policy: policySchema.nullable().describe("How devices are released; null: every device at once"),
+    rollbackOf: uuidSchema.nullable().describe("The rollout this one rolls back"),
+    rolledBackBy: z.array(uuidSchema).describe("The rollouts that rolled this one back (one per previous version)"),
+    currentWave: z.number().int().nullable().describe("Index of the latest wave started; null before the first"),
+    waves: z.array(waveSchema).describe("A staged rollout's waves; empty without a policy"),
+    pausedReason: z.string().nullable().describe("Why it is paused, as a sentence a person can act on"),
+    waitingFor: z
+      .enum(["schedule", "window", "soak", "approval", "gate", "rate", "retry"])
+      .nullable()
+      .describe("What the next release waits for; null when nothing holds it back"),
+    nextActionAt: timestampSchema.nullable().describe("When the controller acts next on its own (soak end, window, …)"),
     targetCount: z.number().int().describe("How many ids targetIds holds"),
     // Last, so a REST answer can splice in the serialized list (see the server's rollout fast path).
     targetIds: z
@@ -53,6 +78,7 @@ export const createRolloutInput = z
     targetType: z.enum(["device", "group"]),
     deviceIds: z.array(deviceIdSchema).max(MAX_TARGETS).optional(),
     groupIds: z.array(uuidSchema).max(1_000).optional(),
+    policy: policySchema.optional().describe("Waves, gates, thresholds, timeouts, retries, rate and schedule; none: all at once"),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -71,7 +97,19 @@ export const createRolloutInput = z
 
 /** The contract's create answer: the rollout's fields, its id named rolloutId, and its full target list. */
 export const createRolloutOutput = rolloutSchema
-  .pick({ bundleId: true, version: true, targetType: true, status: true, progress: true, createdAt: true })
+  .pick({
+    bundleId: true,
+    version: true,
+    targetType: true,
+    status: true,
+    progress: true,
+    createdAt: true,
+    policy: true,
+    currentWave: true,
+    waves: true,
+    waitingFor: true,
+    nextActionAt: true,
+  })
   .extend({ rolloutId: uuidSchema, targetIds: rolloutSchema.shape.targetIds.unwrap() });
 
 export const listRolloutsInput = z.strictObject({
@@ -84,9 +122,14 @@ export const listRolloutsInput = z.strictObject({
 export const listRolloutsOutput = pageEnvelope(rolloutSchema);
 
 export const rolloutIdInput = z.strictObject({ rolloutId: uuidSchema });
+
+export const rollbackOutput = z.object({
+  rollouts: z.array(rolloutSchema).describe("The rollback rollouts, one per previous version"),
+  untouchedDeviceIds: z.array(deviceIdSchema).describe("Devices that started the rollout but had no previous version"),
+});
 export const rolloutByIdInput = z.strictObject({ rolloutId: uuidSchema, ...targetsQuery });
 
-const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration"] as const;
+const deviceSortKeys = ["deviceId", "deviceName", "status", "startedAt", "completedAt", "duration", "wave"] as const;
 export const deviceSortValues = deviceSortKeys.flatMap((key) => [key, `-${key}`] as const);
 
 export const rolloutDevicesInput = z.strictObject({
@@ -108,6 +151,8 @@ const rolloutDeviceSchema = z
     completedAt: timestampSchema.nullable(),
     errorMessage: z.string().nullable(),
     attempt: z.number().int(),
+    wave: z.number().int().nullable().describe("The wave a staged rollout placed it in"),
+    nextAttemptAt: timestampSchema.nullable().describe("A queued retry is released no earlier than this"),
   })
   .meta({ id: "RolloutDevice" });
 

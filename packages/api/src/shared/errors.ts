@@ -79,6 +79,8 @@ export const isRetryableTransactionError = (error: unknown): boolean =>
 
 /** Maps anything a procedure threw to the TRPCError the client sees; internals never leak. */
 export function toTRPCError(error: unknown): TRPCError | undefined {
+  // Input that only the database could judge (a policy wave left empty by these targets).
+  if (error instanceof InputValidationError) return new TRPCError({ code: "BAD_REQUEST", message: error.message, cause: error });
   if (error instanceof DomainError) {
     return new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
   }

@@ -7,9 +7,16 @@ import { EventEmitter } from "node:events";
  */
 export interface RolloutEvents {
   changed(rolloutId: string): void;
+  /** A staged rollout needs the policy controller (a device finished, a manager acted). */
+  controllerWanted(rolloutId: string): void;
+  /** The controller's subscription to `controllerWanted` (one per process); returns the unsubscribe. */
+  onControllerWanted(listener: (rolloutId: string) => void): () => void;
   /** Yields each time the rollout changes, at most once per `coalesceMs`, until `signal` aborts. */
   watch(rolloutId: string, signal: AbortSignal, coalesceMs?: number): AsyncGenerator<void>;
 }
+
+/** A symbol, so no rollout id can collide with it. */
+const CONTROLLER = Symbol("controller");
 
 export function createRolloutEvents(): RolloutEvents {
   const emitter = new EventEmitter();
@@ -17,6 +24,13 @@ export function createRolloutEvents(): RolloutEvents {
   return {
     changed(rolloutId) {
       emitter.emit(rolloutId);
+    },
+    controllerWanted(rolloutId) {
+      emitter.emit(CONTROLLER, rolloutId);
+    },
+    onControllerWanted(listener) {
+      emitter.on(CONTROLLER, listener);
+      return () => emitter.off(CONTROLLER, listener);
     },
     async *watch(rolloutId, signal, coalesceMs = 250) {
       // A flag, not a queue: a burst of agent reports becomes one update for the page.

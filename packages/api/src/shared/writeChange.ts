@@ -2,20 +2,25 @@ import type { Database, Transaction } from "@signalbeam/db";
 import { type AuditActor, type AuditEntry, recordAudits } from "../audit/auditLog";
 import { announce, apply, type CacheChange, OPERATORS_CHANGED } from "../cache/invalidation";
 import type { WriteDeps } from "../deps";
+import { type ChangeEvent, recordEvents } from "./changeLog";
 import { inTransaction } from "./transaction";
 
 /**
  * What a write says about itself while it runs; `writeChange` turns it into every side effect, in
  * the right place, so no write path can forget one:
- * - in the transaction: the audit entries, and a NOTIFY per cache change (other replicas hear it
- *   only if the change commits);
- * - after the commit: this process's caches, then the live views of the rollouts it touched.
- * (The change log of a later release writes its event rows where the audit entries are written.)
+ * - in the transaction: the audit entries, the change log's events, and a NOTIFY per cache change
+ *   (other replicas hear it only if the change commits);
+ * - after the commit: this process's caches, then the live views of the rollouts it touched, and
+ *   the controller for the staged rollouts that need a look.
  */
 export interface Change {
   /** The time of this change, read once from the clock. */
   readonly now: Date;
   audit(actor: AuditActor, entry: AuditEntry): void;
+  /** An event for the change log (docs/DESIGN.md, "One change log"). */
+  event(event: ChangeEvent): void;
+  /** This staged rollout needs the controller's attention (a device finished, a manager acted). */
+  wakeController(rolloutId: string): void;
   /** These devices' desired states changed: agent caches reload them. */
   desiredStates(deviceIds: readonly string[]): void;
   /** These devices' tokens changed or were revoked: caches forget them. */
@@ -34,16 +39,20 @@ export interface Change {
 
 interface Collected {
   audits: { actor: AuditActor; entry: AuditEntry }[];
+  events: ChangeEvent[];
+  wake: Set<string>;
   caches: CacheChange[];
   tokens: { deviceId: string; digest: string }[];
   rollouts: Set<string>;
 }
 
 function collector(now: Date): { change: Change; collected: Collected } {
-  const collected: Collected = { audits: [], caches: [], tokens: [], rollouts: new Set() };
+  const collected: Collected = { audits: [], events: [], wake: new Set(), caches: [], tokens: [], rollouts: new Set() };
   const change: Change = {
     now,
     audit: (actor, entry) => void collected.audits.push({ actor, entry }),
+    event: (event) => void collected.events.push(event),
+    wakeController: (rolloutId) => void collected.wake.add(rolloutId),
     desiredStates: (devices) => void (devices.length && collected.caches.push({ kind: "desired", devices })),
     credentials: (devices) => void (devices.length && collected.caches.push({ kind: "credentials", devices })),
     newToken: (deviceId, digest) => void collected.tokens.push({ deviceId, digest }),
@@ -75,6 +84,7 @@ export async function writeChange<T>(
       tx,
       collected.audits.map(({ actor, entry }) => ({ actor, entry, at: now })),
     );
+    await recordEvents(tx, collected.events, now);
     const tokenChange: CacheChange[] = collected.tokens.length
       ? [{ kind: "credentials", devices: collected.tokens.map((token) => token.deviceId) }]
       : [];
@@ -86,5 +96,6 @@ export async function writeChange<T>(
   for (const cacheChange of done.caches) apply(deps.agentCache, cacheChange, deps.operatorCache);
   for (const token of done.tokens) deps.agentCache.tokenReplaced(token.deviceId, token.digest, generationBefore);
   for (const rolloutId of done.rollouts) deps.events.changed(rolloutId);
+  for (const rolloutId of done.wake) deps.events.controllerWanted(rolloutId);
   return result;
 }
