@@ -1,12 +1,16 @@
-import { type RunningServer, startServer } from "@signalbeam/server";
+import { type RunningServer, startServer, type StartOptions } from "@signalbeam/server";
 
 /** A real server on embedded PGlite, plus the operator calls the agent tests need. */
-export async function startTestServer(options: { dataDir?: string; port?: number } = {}) {
+export async function startTestServer(
+  options: { dataDir?: string; port?: number } & Pick<StartOptions, "clock" | "controller"> = {},
+) {
   const server = await startServer({
     dataDir: options.dataDir ?? "memory://",
     demo: false,
     port: options.port,
     admin: { token: ADMIN_TOKEN },
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.controller ? { controller: options.controller } : {}),
   });
   return { server, ...operatorCalls(server.url) };
 }
@@ -41,8 +45,10 @@ export function operatorCalls(url: string, apiKey = ADMIN_TOKEN) {
         await call("POST", `/bundles/${bundle.id}/versions`, { version, containers });
       return bundle.id as string;
     },
-    async rollout(bundleId: string, version: string, deviceIds: string[]): Promise<string> {
-      return (await call("POST", "/rollouts", { bundleId, version, targetType: "device", deviceIds })).rolloutId;
+    async rollout(bundleId: string, version: string, deviceIds: string[], policy?: unknown): Promise<string> {
+      return (
+        await call("POST", "/rollouts", { bundleId, version, targetType: "device", deviceIds, ...(policy ? { policy } : {}) })
+      ).rolloutId;
     },
     async rowOf(rolloutId: string, deviceId: string) {
       const page = await call("GET", `/rollouts/${rolloutId}/devices`);
