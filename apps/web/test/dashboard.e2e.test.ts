@@ -277,4 +277,100 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await signOut();
     expect(cspViolations).toEqual([]);
   }, 60_000);
+
+  it("runs a canary rollout: wave 1 passes, wave 2 starts, a threshold pauses it, resume, roll back", async () => {
+    const bundles = await api("GET", "/bundles?pageSize=100");
+    const telemetry = bundles.data.find((bundle: { name: string }) => bundle.name === "Warehouse Telemetry");
+    const ids = Array.from({ length: 10 }, (_, i) => `staged-${String(i + 1).padStart(2, "0")}`);
+    for (const [index, id] of ids.entries()) {
+      const labels = index < 2 ? { ring: "canary" } : {};
+      tokens.set(id, (await api("POST", "/devices", { id, name: `Staged ${index + 1}`, labels })).token);
+    }
+    await api("POST", "/groups", { name: "Staged kiosks", deviceIds: ids });
+    // They all run 1.1.0 first, so a rollback has somewhere to go back to.
+    const base = await api("POST", "/rollouts", {
+      bundleId: telemetry.id,
+      version: "1.1.0",
+      targetType: "device",
+      deviceIds: ids,
+    });
+    for (const id of ids) {
+      await report(base.rolloutId, id, "updating");
+      await report(base.rolloutId, id, "succeeded");
+    }
+
+    await page.goto(`${server.url}/bundles/${telemetry.id}`);
+    await signIn("admin", adminPassword); // the previous test signed out
+    await page.getByRole("button", { name: "Assign to Devices" }).click();
+    const assign = page.getByRole("dialog", { name: "Assign to devices" });
+    await assign.waitFor();
+    await assign.getByText("Groups", { exact: true }).click();
+    await assign.getByPlaceholder("Pick groups").click();
+    await page.getByRole("option", { name: "Staged kiosks (10 devices)" }).click();
+    await assign.getByPlaceholder("Pick groups").blur(); // closes the option list, which covers what is below
+    await page.getByRole("listbox").waitFor({ state: "hidden" });
+    await assign.getByLabel("Strategy").click();
+    await page.getByRole("option", { name: "Custom waves" }).click();
+    await assign.getByLabel("Waves", { exact: true }).fill("2, 50%, 100%");
+    await assign.getByLabel("Canary label", { exact: true }).fill("ring=canary");
+    await assign.getByRole("button", { name: "Gates, failures and timing" }).click();
+    await assign.getByLabel("Gate: success %").fill("100");
+    await assign.getByLabel("Failure threshold %").fill("30");
+    await assign.getByLabel("After at least").fill("3");
+    const summary = assign.getByTestId("strategy-summary");
+    await summary
+      .filter({ hasText: "2 canary devices labelled ring=canary, then 50 %, then everyone; each next wave starts on its own" })
+      .waitFor();
+    expect(await summary.textContent()).toContain("pauses if more than 30 % fail");
+    await page.screenshot({ path: path.join(screenshots, "staged-assign.png"), fullPage: true });
+    await assign.getByRole("button", { name: "Assign" }).click();
+
+    await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
+    const rolloutId = page.url().split("/").pop()!;
+    await page.locator('[data-testid="wave-0"][data-state="running"]').waitFor();
+    expect(await page.getByTestId("count-queued").textContent()).toBe("8");
+    await page.getByTestId("waiting-for").filter({ hasText: "Waiting for wave 1 to reach 100 % succeeded (0 of 2)" }).waitFor();
+    const pending = async () =>
+      ((await api("GET", `/rollouts/${rolloutId}/devices?status=pending`)).devices as { deviceId: string }[]).map(
+        (d) => d.deviceId,
+      );
+    const canaries = await pending();
+    expect(canaries.sort()).toEqual(["staged-01", "staged-02"]);
+    for (const id of canaries) {
+      await report(rolloutId, id, "updating");
+      await report(rolloutId, id, "succeeded");
+    }
+    // The gate passes; the controller starts wave 2 (3 devices) on its own.
+    await page.locator('[data-testid="wave-0"][data-state="passed"]').waitFor();
+    await page.locator('[data-testid="wave-1"][data-state="running"]').waitFor();
+    await page.getByTestId("count-pending").filter({ hasText: "3" }).waitFor();
+    await page.screenshot({ path: path.join(screenshots, "staged-wave-2.png"), fullPage: true });
+
+    // One failure among 3 finished (33 % > 30 %): paused, with a reason a person can act on.
+    const [first] = await pending();
+    await report(rolloutId, first!, "updating");
+    await report(rolloutId, first!, "failed", "container telemetry exited with code 1");
+    await page.getByTestId("paused-reason").filter({ hasText: "1 of 3 finished devices failed (33.3 %)" }).waitFor();
+    await page.screenshot({ path: path.join(screenshots, "staged-paused.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Resume" }).click();
+    const resume = page.getByRole("dialog", { name: "Resume this rollout?" });
+    await resume.getByRole("button", { name: "Resume" }).click();
+    await page.getByTestId("paused-reason").waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Pause" }).waitFor();
+
+    await page.getByRole("button", { name: "Roll back" }).click();
+    const rollback = page.getByRole("dialog", { name: "Roll back this rollout?" });
+    await rollback.getByText("sent back to the version it ran before").waitFor();
+    await rollback.getByRole("button", { name: "Roll back" }).click();
+    await page.getByText("Rolled back by", { exact: false }).waitFor();
+    await page.locator('[data-status="cancelled"]').first().waitFor();
+    await page.screenshot({ path: path.join(screenshots, "staged-rolled-back.png"), fullPage: true });
+    const rolledBack = await api("GET", `/rollouts/${rolloutId}?targets=summary`);
+    const back = await api("GET", `/rollouts/${rolledBack.rolledBackBy[0]}`);
+    expect(back).toMatchObject({ kind: "rollback", rollbackOf: rolloutId, version: "1.1.0" });
+    expect(back.targetIds.sort()).toEqual([...canaries, first!].sort());
+    await page.getByRole("link", { name: `rollout ${back.id}` }).click();
+    await page.getByText(`rollout ${rolloutId}`, { exact: false }).waitFor();
+  }, 90_000);
 });

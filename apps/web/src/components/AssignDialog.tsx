@@ -1,9 +1,11 @@
-import { Alert, Button, Group, Modal, MultiSelect, SegmentedControl, Select, Stack } from "@mantine/core";
+import { Alert, Button, Group, Modal, MultiSelect, SegmentedControl, Select, Stack, Text } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { useNavigate } from "react-router";
+import { describePolicy, type Policy } from "../lib/policy";
 import { useTRPC } from "../trpc";
+import { StrategySection } from "./StrategySection";
 
 /**
  * Assign a bundle version to devices or groups. Device choices come from a server-side search,
@@ -28,6 +30,11 @@ export function AssignDialog({
   const [groupIds, setGroupIds] = useState<string[]>([]);
   const [search, setSearch] = useState("");
   const [debouncedSearch] = useDebouncedValue(search, 200);
+  const [policy, setPolicy] = useState<{ policy: Policy | undefined; problem: string | null }>({
+    policy: undefined,
+    problem: null,
+  });
+  const onStrategy = useCallback((next: Policy | undefined, problem: string | null) => setPolicy({ policy: next, problem }), []);
 
   const devices = useQuery({
     ...trpc.devices.list.queryOptions({ search: debouncedSearch || undefined, page: 1, pageSize: 50 }),
@@ -56,6 +63,7 @@ export function AssignDialog({
       version: version ?? "",
       targetType,
       ...(targetType === "device" ? { deviceIds } : { groupIds }),
+      ...(policy.policy ? { policy: policy.policy } : {}),
     });
 
   return (
@@ -89,6 +97,7 @@ export function AssignDialog({
         ) : (
           <MultiSelect
             label="Groups"
+            placeholder="Pick groups"
             searchable
             data={(groups.data?.data ?? []).map((group) => ({
               value: group.id,
@@ -97,6 +106,14 @@ export function AssignDialog({
             value={groupIds}
             onChange={(ids) => (setGroupIds(ids), create.reset())}
           />
+        )}
+        <StrategySection onChange={onStrategy} />
+        {policy.problem ? (
+          <Alert color="yellow">{policy.problem}</Alert>
+        ) : (
+          <Text size="sm" data-testid="strategy-summary">
+            {describePolicy(policy.policy)}
+          </Text>
         )}
         {create.error && (
           <Alert color="red" title="The rollout was not created">
@@ -107,7 +124,7 @@ export function AssignDialog({
           <Button variant="default" onClick={onClose}>
             Close
           </Button>
-          <Button onClick={submit} loading={create.isPending}>
+          <Button onClick={submit} loading={create.isPending} disabled={policy.problem !== null}>
             Assign
           </Button>
         </Group>

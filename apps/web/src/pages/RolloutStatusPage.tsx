@@ -16,27 +16,40 @@ import {
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useCan } from "../auth/identity";
 import { DeviceStatusTable } from "../components/DeviceStatusTable";
 import { RolloutTimeline } from "../components/RolloutTimeline";
 import { StatusBadge } from "../components/StatusBadge";
+import { WaveSteps } from "../components/WaveSteps";
+import { describeWaiting } from "../lib/policy";
 import { fromServerSort, toServerSort } from "../lib/sorting";
 import { type DeviceStatus, formatTime, isActive, percentDone } from "../lib/format";
 import { useTRPC } from "../trpc";
 
 const tabs: { value: "all" | DeviceStatus; label: string; count: (p: Progress) => number }[] = [
   { value: "all", label: "All", count: (p) => p.total },
+  { value: "queued", label: "Queued", count: (p) => p.queued },
   { value: "pending", label: "Pending", count: (p) => p.pending },
   { value: "updating", label: "Updating", count: (p) => p.inProgress },
   { value: "succeeded", label: "Succeeded", count: (p) => p.succeeded },
   { value: "failed", label: "Failed", count: (p) => p.failed },
   { value: "cancelled", label: "Cancelled", count: (p) => p.cancelled },
 ];
-type Progress = { total: number; pending: number; inProgress: number; succeeded: number; failed: number; cancelled: number };
+type Progress = {
+  total: number;
+  queued: number;
+  pending: number;
+  inProgress: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+};
 
 const PAGE_SIZE = 50;
+
+type Control = "cancel" | "pause" | "resume" | "advance" | "rollback";
 
 export function RolloutStatusPage() {
   const { rolloutId = "" } = useParams();
@@ -45,7 +58,12 @@ export function RolloutStatusPage() {
   const [tab, setTab] = useState<"all" | DeviceStatus>("all");
   const [sort, setSort] = useState<string>("deviceName");
   const [page, setPage] = useState(1);
-  const [confirming, setConfirming] = useState(false);
+  const [confirming, setConfirming] = useState<null | Control>(null);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000); // the countdowns
+    return () => clearInterval(timer);
+  }, []);
   const canOperate = useCan("operator");
 
   // Pushed changes refresh the page at once; while the push channel is down, it polls instead.
@@ -93,7 +111,7 @@ export function RolloutStatusPage() {
   const cancel = useMutation(
     trpc.rollouts.cancel.mutationOptions({
       onSuccess: async () => {
-        setConfirming(false);
+        setConfirming(null);
         notifications.show({
           color: "orange",
           title: "Rollout cancelled",
@@ -102,6 +120,34 @@ export function RolloutStatusPage() {
         await refresh();
       },
       onError: (error) => notifications.show({ color: "red", title: "Cancel failed", message: error.message }),
+    }),
+  );
+  const control = (name: string, message: string) => ({
+    onSuccess: async () => {
+      setConfirming(null);
+      notifications.show({ color: "blue", title: name, message });
+      await refresh();
+    },
+    onError: (error: { message: string }) =>
+      notifications.show({ color: "red", title: `${name}: refused`, message: error.message }),
+  });
+  const pause = useMutation(trpc.rollouts.pause.mutationOptions(control("Rollout paused", "No more devices are released.")));
+  const resume = useMutation(trpc.rollouts.resume.mutationOptions(control("Rollout resumed", "Devices are released again.")));
+  const advance = useMutation(
+    trpc.rollouts.advance.mutationOptions(control("Next wave started", "Its devices are released now.")),
+  );
+  const rollback = useMutation(
+    trpc.rollouts.rollback.mutationOptions({
+      ...control("Rolled back", "Devices that started it go back to their previous version."),
+      onSuccess: async (result) => {
+        setConfirming(null);
+        notifications.show({
+          color: "grape",
+          title: "Rolled back",
+          message: `${result.rollouts.reduce((sum, r) => sum + r.progress.total, 0)} devices go back to their previous version.`,
+        });
+        await refresh();
+      },
     }),
   );
   const retry = useMutation(
@@ -130,6 +176,57 @@ export function RolloutStatusPage() {
 
   const data = rollout.data;
   const done = percentDone(data.progress);
+  const staged = data.policy !== null;
+  const active = isActive(data.status);
+  const waiting = describeWaiting(data, now);
+  const hasNextWave = data.waves.length > 0 && (data.currentWave ?? -1) < data.waves.length - 1;
+  const mayRollBack = data.kind === "standard" && data.rolledBackBy.length === 0 && data.progress.total > data.progress.queued;
+  const confirmations: Record<
+    Control,
+    { title: string; text: string; button: string; colour: string; run: () => void; busy: boolean }
+  > = {
+    cancel: {
+      title: "Cancel this rollout?",
+      text: "Queued, pending and updating devices will be cancelled. Devices that have not started keep what they run now.",
+      button: "Cancel Rollout",
+      colour: "red",
+      run: () => cancel.mutate({ rolloutId }),
+      busy: cancel.isPending,
+    },
+    pause: {
+      title: "Pause this rollout?",
+      text: "No more devices are released until you resume. Devices already updating carry on.",
+      button: "Pause",
+      colour: "yellow",
+      run: () => pause.mutate({ rolloutId }),
+      busy: pause.isPending,
+    },
+    resume: {
+      title: "Resume this rollout?",
+      text: "Devices are released again. The failure threshold counts only failures from now on.",
+      button: "Resume",
+      colour: "blue",
+      run: () => resume.mutate({ rolloutId }),
+      busy: resume.isPending,
+    },
+    advance: {
+      title: `Start wave ${(data.currentWave ?? -1) + 2} now?`,
+      text: "The next wave starts without waiting for this wave's gate, soak or approval. Maintenance windows and the rate limit still apply.",
+      button: "Start next wave",
+      colour: "blue",
+      run: () => advance.mutate({ rolloutId }),
+      busy: advance.isPending,
+    },
+    rollback: {
+      title: "Roll back this rollout?",
+      text: "The rollout is cancelled, and every device that started it is sent back to the version it ran before, by a new rollout. Devices that had no previous version are left alone.",
+      button: "Roll back",
+      colour: "grape",
+      run: () => rollback.mutate({ rolloutId }),
+      busy: rollback.isPending,
+    },
+  };
+  const confirm = confirming ? confirmations[confirming] : null;
 
   return (
     <Stack>
@@ -154,7 +251,27 @@ export function RolloutStatusPage() {
               >
                 Retry failed devices
               </Button>
-              <Button color="red" disabled={!isActive(data.status)} onClick={() => setConfirming(true)}>
+              {staged && active && !data.pausedReason && (
+                <Button variant="light" color="yellow" onClick={() => setConfirming("pause")}>
+                  Pause
+                </Button>
+              )}
+              {staged && data.status === "paused" && (
+                <Button variant="light" onClick={() => setConfirming("resume")}>
+                  Resume
+                </Button>
+              )}
+              {staged && active && data.status !== "paused" && hasNextWave && (
+                <Button variant="light" onClick={() => setConfirming("advance")}>
+                  Advance
+                </Button>
+              )}
+              {mayRollBack && (
+                <Button variant="light" color="grape" onClick={() => setConfirming("rollback")}>
+                  Roll back
+                </Button>
+              )}
+              <Button color="red" disabled={!active} onClick={() => setConfirming("cancel")}>
                 Cancel Rollout
               </Button>
             </>
@@ -162,13 +279,41 @@ export function RolloutStatusPage() {
         </Group>
       </Group>
 
+      {data.pausedReason && (
+        <Alert color="yellow" title="Paused" data-testid="paused-reason">
+          {data.pausedReason}
+        </Alert>
+      )}
+      {data.rollbackOf && (
+        <Text>
+          Rolls back{" "}
+          <Anchor component={Link} to={`/rollouts/${data.rollbackOf}`}>
+            rollout {data.rollbackOf}
+          </Anchor>
+        </Text>
+      )}
+      {data.rolledBackBy.map((id) => (
+        <Text key={id}>
+          Rolled back by{" "}
+          <Anchor component={Link} to={`/rollouts/${id}`}>
+            rollout {id}
+          </Anchor>
+        </Text>
+      ))}
       <Card withBorder>
         <Group justify="space-between">
-          <StatusBadge status={data.status} />
+          <Group>
+            <StatusBadge status={data.status} />
+            {waiting && active && (
+              <Text size="sm" data-testid="waiting-for">
+                {waiting}
+              </Text>
+            )}
+          </Group>
           <Text fw={600}>{done}% done</Text>
         </Group>
         <Progress value={done} mt="sm" aria-label={`${done}% of devices finished`} />
-        <SimpleGrid cols={{ base: 3, sm: 6 }} mt="md">
+        <SimpleGrid cols={{ base: 3, sm: 7 }} mt="md">
           {tabs.map((entry) => (
             <div key={entry.value}>
               <Text size="xs" c="dimmed">
@@ -181,6 +326,8 @@ export function RolloutStatusPage() {
           ))}
         </SimpleGrid>
       </Card>
+
+      <WaveSteps rollout={data} />
 
       <Tabs value={tab} onChange={(value) => (setTab((value as typeof tab) ?? "all"), setPage(1))}>
         <Tabs.List>
@@ -203,14 +350,14 @@ export function RolloutStatusPage() {
 
       <RolloutTimeline rolloutId={rolloutId} />
 
-      <Modal opened={confirming} onClose={() => setConfirming(false)} title="Cancel this rollout?">
-        <Text>Pending and updating devices will be cancelled. Devices that have not started keep what they run now.</Text>
+      <Modal opened={confirm !== null} onClose={() => setConfirming(null)} title={confirm?.title}>
+        <Text>{confirm?.text}</Text>
         <Group justify="flex-end" mt="md">
-          <Button variant="default" onClick={() => setConfirming(false)}>
-            Keep it running
+          <Button variant="default" onClick={() => setConfirming(null)}>
+            {confirming === "cancel" ? "Keep it running" : "Back"}
           </Button>
-          <Button color="red" loading={cancel.isPending} onClick={() => cancel.mutate({ rolloutId })}>
-            Cancel Rollout
+          <Button color={confirm?.colour} loading={confirm?.busy} onClick={() => confirm?.run()}>
+            {confirm?.button}
           </Button>
         </Group>
       </Modal>

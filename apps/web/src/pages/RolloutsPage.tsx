@@ -5,7 +5,7 @@ import { RolloutTable } from "../components/RolloutTable";
 import type { RolloutStatus } from "../lib/format";
 import { useTRPC } from "../trpc";
 
-const statuses: RolloutStatus[] = ["pending", "in_progress", "completed", "failed", "cancelled"];
+const statuses: RolloutStatus[] = ["scheduled", "paused", "pending", "in_progress", "completed", "failed", "cancelled"];
 
 export function RolloutsPage() {
   const trpc = useTRPC();
