@@ -59,6 +59,12 @@ if (keyWorks) {
 
 if (keyWorks && demoOn("SIGNALBEAM_DEMO") && demoOn("SIGNALBEAM_DEMO_FLEET")) {
   process.env.SIGNALBEAM_API_KEY = admin.token;
-  launch(["apps/agent/dist/signalbeam-fleet.mjs", "--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1"]);
+  // Edge Gateway 2.2.0 is the demo's bad release: it fails on about half the devices.
+  const fleetArgs = ["--demo", "--quiet", "--url", url, "--poll", "5", "--failure-rate", "0.1", "--fail-version", "2.2.0=0.5"];
+  launch(["apps/agent/dist/signalbeam-fleet.mjs", ...fleetArgs]);
   console.log(`› demo fleet: simulated agents are polling for the demo devices; assign a bundle at ${url} to watch them update`);
+  console.log(
+    "  Try Edge Gateway 2.2.0 (it fails on about half the devices) on the Warehouse A group, strategy\n" +
+      '  "Canary 2 devices, then half, then everyone", failure threshold 20 %: it pauses within a minute; then Roll back.',
+  );
 }

@@ -1,4 +1,6 @@
 // The fleet simulator: `npm run fleet -- --api-key sbk_… --devices 1000 --failure-rate 0.05 --poll 5`
+// `--fail-version 1.3.0=0.4` (repeatable) makes one version fail often, to watch a failure
+// threshold stop a staged rollout and a rollback bring the devices back.
 // Registers the devices if needed, runs that many agents in this process against the server,
 // prints a live progress line, and exits cleanly on Ctrl-C.
 import { setMaxListeners } from "node:events";
@@ -20,6 +22,7 @@ try {
       "api-key": { type: "string", default: process.env.SIGNALBEAM_API_KEY },
       devices: { type: "string", default: "100" },
       "failure-rate": { type: "string", default: "0.05" },
+      "fail-version": { type: "string", multiple: true, default: [] },
       poll: { type: "string", default: "5" },
       prefix: { type: "string", default: "sim" },
       "time-scale": { type: "string", default: "1" },
@@ -38,6 +41,14 @@ const timeScale = Number(parsed["time-scale"]);
 if (!Number.isInteger(deviceCount) || deviceCount < 1 || deviceCount > 100_000)
   fail(`--devices must be 1–100000, got "${parsed.devices}"`);
 if (!(failureRate >= 0 && failureRate <= 1)) fail(`--failure-rate must be between 0 and 1, got "${parsed["failure-rate"]}"`);
+const failureRateByVersion: Record<string, number> = {};
+for (const entry of parsed["fail-version"] ?? []) {
+  const match = /^([^=\s]+)=([0-9.]+)$/.exec(entry);
+  const rate = match ? Number(match[2]) : NaN;
+  if (!match || !(rate >= 0 && rate <= 1))
+    fail(`--fail-version must look like 1.3.0=0.4 (a version and a rate 0–1), got "${entry}"`);
+  failureRateByVersion[match[1]!] = rate;
+}
 if (!(pollSeconds >= 0.1)) fail(`--poll must be a number of seconds ≥ 0.1, got "${parsed.poll}"`);
 if (!(timeScale >= 0)) fail(`--time-scale must be ≥ 0, got "${parsed["time-scale"]}"`);
 if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(parsed.prefix))
@@ -70,7 +81,7 @@ const controller = new AbortController();
 // Every agent waits on this one signal.
 setMaxListeners(0, controller.signal);
 const fleet = startFleet(
-  { apiUrl: parsed.url, devices, pollIntervalMs: pollSeconds * 1000, failureRate, timeScale, log },
+  { apiUrl: parsed.url, devices, pollIntervalMs: pollSeconds * 1000, failureRate, failureRateByVersion, timeScale, log },
   controller.signal,
 );
 const started = Date.now();

@@ -10,6 +10,8 @@ export interface FleetOptions {
   devices: SimulatedDevice[];
   pollIntervalMs: number;
   failureRate: number;
+  /** Per bundle version, a failure probability that replaces `failureRate`. */
+  failureRateByVersion?: Record<string, number>;
   /** Scales simulated pull/start durations (1 = realistic seconds). */
   timeScale: number;
   log: Logger;
@@ -40,7 +42,11 @@ export function startFleet(options: FleetOptions, signal: AbortSignal) {
     const agent = new Agent({
       deviceId: device.id,
       api: createAgentApi({ baseUrl: options.apiUrl, deviceId: device.id, token: device.token }),
-      runtime: new SimulatedRuntime({ failureRate: options.failureRate, timeScale: options.timeScale }),
+      runtime: new SimulatedRuntime({
+        failureRate: options.failureRate,
+        timeScale: options.timeScale,
+        ...(options.failureRateByVersion ? { failureRateByVersion: options.failureRateByVersion } : {}),
+      }),
       store: memoryStateStore(),
       log: options.log,
       pollIntervalMs: options.pollIntervalMs,

@@ -5,6 +5,8 @@ import type { ContainerRuntime, ContainerStatus } from "./containerRuntime";
 export interface SimulationOptions {
   /** Probability that an update fails (split between pull failures and crashing containers). */
   failureRate: number;
+  /** Per bundle version, a probability that replaces `failureRate` (`--fail-version 1.3.0=0.4`). */
+  failureRateByVersion?: Readonly<Record<string, number>>;
   /** Scales every simulated duration; 0 makes them instant (tests). */
   timeScale?: number;
   random?: () => number;
@@ -79,7 +81,9 @@ export class SimulatedRuntime implements ContainerRuntime {
     if (release !== this.release) {
       this.release = release;
       const roll = this.random();
-      this.failure = roll >= this.options.failureRate ? "none" : roll < this.options.failureRate / 2 ? "pull" : "crash";
+      const rate =
+        this.options.failureRateByVersion?.[container.labels["io.signalbeam.version"] ?? ""] ?? this.options.failureRate;
+      this.failure = roll >= rate ? "none" : roll < rate / 2 ? "pull" : "crash";
     }
     return this.failure;
   }

@@ -14,6 +14,12 @@ export const presets: { value: string; label: string; waves: Wave[] | null }[] =
     label: "Canary 1 %, then 10 %, 50 %, 100 %",
     waves: [{ name: "canary", percent: 1 }, { percent: 10 }, { percent: 50 }, { percent: 100 }],
   },
+  // For small fleets, where 1 % is no device at all.
+  {
+    value: "small-canary",
+    label: "Canary 2 devices, then half, then everyone",
+    waves: [{ name: "canary", count: 2 }, { percent: 50 }, { percent: 100 }],
+  },
   { value: "halves", label: "Half, then everyone", waves: [{ percent: 50 }, { percent: 100 }] },
 ];
 

@@ -53,7 +53,8 @@ const demoBundles: DemoBundle[] = [
   {
     name: "Edge Gateway",
     description: "Protocol gateway for PLCs and sensors",
-    versions: ["2.0.0", "2.1.0"].map((version) => ({
+    // 2.2.0 is the demo's bad release: `npm start`'s simulated agents fail it on about half the devices.
+    versions: ["2.0.0", "2.1.0", "2.2.0"].map((version) => ({
       version,
       containers: [
         {
