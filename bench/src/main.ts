@@ -1,4 +1,4 @@
-// `npm run bench` — seeds the local PostgreSQL, runs every figure (B1–B6) with its baseline in the
+// `npm run bench` — seeds the local PostgreSQL, runs every figure (B1–B8) with its baseline in the
 // same run, prints a table and writes bench/results/latest.json. `--smoke` runs everything at a
 // tiny scale in seconds (CI keeps it working); `--only B1,B3` picks figures.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -11,6 +11,8 @@ import { bulkWrites } from "./figures/b3Bulk";
 import { flatReads } from "./figures/b4Reads";
 import { endToEnd } from "./figures/b5Fleet";
 import { dashboard } from "./figures/b6Dashboard";
+import { stagedRollouts } from "./figures/b7Staged";
+import { waitingRollouts } from "./figures/b8Waiting";
 import { sql } from "@signalbeam/db";
 import { freshDatabase } from "./lib/database";
 import { BENCH_BUNDLE_ID, seedBundle, seedDevices, seedGroup } from "./lib/seed";
@@ -66,6 +68,10 @@ try {
     if (wanted("B2")) figures.push(...(await statusReports(context, bulk.activeRolloutId)));
     if (wanted("B6")) figures.push(...(await dashboard(context, bulk.activeRolloutId, BENCH_ADMIN_PASSWORD)));
     if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId, bulk.listedRolloutId)));
+    // After the reads: these supersede the fleet's active rollout.
+    const rawInsertSeconds = bulk.figures.find((figure) => figure.id === "B3-group")!.baseline!.value;
+    if (wanted("B7")) figures.push(...(await stagedRollouts(context, rawInsertSeconds * 1000)));
+    if (wanted("B8")) figures.push(...(await waitingRollouts(context)));
   } finally {
     await server.stop();
   }
