@@ -70,7 +70,7 @@ try {
     if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId, bulk.listedRolloutId)));
     // After the reads: these supersede the fleet's active rollout.
     const rawInsertSeconds = bulk.figures.find((figure) => figure.id === "B3-group")!.baseline!.value;
-    if (wanted("B7")) figures.push(...(await stagedRollouts(context, rawInsertSeconds * 1000)));
+    if (wanted("B7")) figures.push(...(await stagedRollouts(context, bulk.activeRolloutId, rawInsertSeconds * 1000)));
     if (wanted("B8")) figures.push(...(await waitingRollouts(context)));
   } finally {
     await server.stop();

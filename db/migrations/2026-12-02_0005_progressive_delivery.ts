@@ -7,6 +7,10 @@ import { type Kysely, sql } from "kysely";
 // releases of the last minute — lives on the rollout row, which every writer already locks, so a
 // controller action is one row written under that lock. And one change log (an outbox table)
 // receives an event for every meaningful change, in the transaction that makes it.
+// Desired states lose their foreign key to rollouts: releasing a 90,000-device wave spent a sixth of
+// its time (0.57 s of 3.3 s, EXPLAIN ANALYZE) in that key's per-row checks, and so does every large
+// create. Rollouts are never deleted, and every writer that points a desired state at a rollout
+// holds that rollout's row lock in the same transaction, so the check could never fail.
 
 async function run(db: Kysely<any>, script: string): Promise<void> {
   const statements = script
@@ -57,6 +61,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX rollout_statuses_queue_idx
       ON rollout_statuses (rollout_id, wave, release_order) WHERE status = 'queued';
 
+    ALTER TABLE device_desired_states DROP CONSTRAINT device_desired_states_rollout_id_fkey;
+
     CREATE TABLE change_events (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       type text NOT NULL,
@@ -77,6 +83,8 @@ export async function down(db: Kysely<any>): Promise<void> {
     db,
     `
     DROP TABLE change_events;
+    ALTER TABLE device_desired_states ADD CONSTRAINT device_desired_states_rollout_id_fkey
+      FOREIGN KEY (rollout_id) REFERENCES rollouts (id) ON DELETE SET NULL;
     DROP INDEX rollout_statuses_queue_idx;
     DROP INDEX rollout_statuses_active_device_idx;
     CREATE INDEX rollout_statuses_active_device_idx ON rollout_statuses (device_id) WHERE status IN ('pending', 'updating');

@@ -49,6 +49,7 @@ const extensionPaths: [method: string, path: string, success: number][] = [
   ["GET", "/api-keys", 200],
   ["DELETE", "/api-keys/{keyId}", 204],
   ["GET", "/audit", 200],
+  ["GET", "/rollouts/{rolloutId}/history", 200],
 ];
 
 describe("/api/openapi.json", () => {

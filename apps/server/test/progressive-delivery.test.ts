@@ -396,6 +396,25 @@ describe.each(testDatabases)("progressive delivery on $name", (database) => {
     expect(await rollout(newer)).toMatchObject({ status: "pending", progress: { pending: 2 } });
   });
 
+  it("charts succeeded and failed devices over time, cumulatively", async () => {
+    const { ids, tokens, bundleId } = await setup(3);
+    const id = await create(bundleId, "1.1.0", ids);
+    now += 60_000;
+    await report(tokens, id, ids[0]!, "updating", "succeeded");
+    now += 60_000;
+    await report(tokens, id, ids[1]!, "updating", "failed");
+    await report(tokens, id, ids[2]!, "updating", "succeeded");
+    const history = (await api.get(`/rollouts/${id}/history`)).body;
+    expect(history.bucketSeconds).toBe(2); // 120 s in at most 60 steps
+    const at = (seconds: number) =>
+      history.points.find((point: { at: string }) => Date.parse(point.at) === now - 120_000 + seconds * 1000);
+    expect(at(0)).toMatchObject({ succeeded: 0, failed: 0 });
+    expect(at(62)).toMatchObject({ succeeded: 1, failed: 0 });
+    expect(history.points.at(-1)).toMatchObject({ succeeded: 2, failed: 1 });
+    expect(history.points.length).toBeLessThanOrEqual(62);
+    expect((await api.get(`/rollouts/00000000-0000-4000-8000-000000000000/history`)).status).toBe(404);
+  });
+
   it.each([
     [
       { waves: [{ percent: 50 }, { percent: 40 }, { percent: 100 }] },

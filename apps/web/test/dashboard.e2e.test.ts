@@ -344,6 +344,8 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await page.locator('[data-testid="wave-0"][data-state="passed"]').waitFor();
     await page.locator('[data-testid="wave-1"][data-state="running"]').waitFor();
     await page.getByTestId("count-pending").filter({ hasText: "3" }).waitFor();
+    // The chart (loaded on demand) draws the two canaries' successes.
+    await page.getByTestId("rollout-chart").locator(".recharts-area").first().waitFor();
     await page.screenshot({ path: path.join(screenshots, "staged-wave-2.png"), fullPage: true });
 
     // One failure among 3 finished (33 % > 30 %): paused, with a reason a person can act on.

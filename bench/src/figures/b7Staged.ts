@@ -5,7 +5,8 @@ import type { BenchContext, Figure } from "../types";
 
 /**
  * B7 — a staged rollout of the whole fleet: waves [1 %, 10 %, 100 %], gate 95 %, soak 0.
- * - B7-create: creating it, against B3's raw INSERT … SELECT of as many status rows (B3's targets).
+ * - B7-create: creating it, against B3's raw INSERT … SELECT of as many status rows (B3's targets),
+ *   with no other rollout active (as in B3).
  * - B7-release: from the report that passes wave 2's gate to a device of the 90,000-device wave
  *   answering its poll with the rollout — the controller waking, releasing 90,000 devices in one
  *   transaction, and the agent cache reloading. Ceiling: a raw UPDATE of as many status rows and
@@ -15,7 +16,9 @@ import type { BenchContext, Figure } from "../types";
  *   `paused`. Their ceiling: a report followed by a read on a rollout without a policy — the same
  *   two requests, no controller between them.
  */
-export async function stagedRollouts(context: BenchContext, rawInsertMs: number): Promise<Figure[]> {
+class RolledBack extends Error {}
+
+export async function stagedRollouts(context: BenchContext, activeRolloutId: string, rawInsertMs: number): Promise<Figure[]> {
   const api = operatorApi(context.server.url, context.adminToken);
   const url = context.server.url;
   const n = context.devices;
@@ -46,10 +49,12 @@ export async function stagedRollouts(context: BenchContext, rawInsertMs: number)
         `/rollouts/${rolloutId}/devices?status=pending&pageSize=${Math.min(limit, 1000)}&sort=deviceId`,
       )
     ).body.devices.map((device) => device.deviceId);
-  const pendingAll = async (rolloutId: string) =>
+  /** A wave's released devices (an earlier wave's stragglers stay pending too, and do not count for this gate). */
+  const pendingIn = async (rolloutId: string, wave: number) =>
     (
       await sql<{ device_id: string }>`
-        SELECT device_id FROM rollout_statuses WHERE rollout_id = ${rolloutId} AND status = 'pending' ORDER BY device_id
+        SELECT device_id FROM rollout_statuses
+        WHERE rollout_id = ${rolloutId} AND status = 'pending' AND wave = ${wave} ORDER BY device_id
       `.execute(context.database.db)
     ).rows.map((row) => row.device_id);
   const queuedIn = async (rolloutId: string, wave: number) =>
@@ -73,7 +78,9 @@ export async function stagedRollouts(context: BenchContext, rawInsertMs: number)
   };
   const policy = { waves: [{ percent: 1 }, { percent: 10 }, { percent: 100 }], gate: { successPercent: 95, soakSeconds: 0 } };
 
-  // The whole fleet, staged.
+  // The whole fleet, staged — in the state B3 created its group rollout in: no other rollout
+  // active, so creating it supersedes nothing (cancelling the earlier figures' rollout first).
+  await api.expectStatus(204, "POST", `/rollouts/${activeRolloutId}/cancel`);
   const created = await api.expectStatus(201, "POST", "/rollouts", {
     bundleId: context.bundleId,
     version: "1.2.0",
@@ -84,7 +91,7 @@ export async function stagedRollouts(context: BenchContext, rawInsertMs: number)
   const big = created.body.rolloutId as string;
   const gateSamples: number[] = [];
   const passGate = async (rolloutId: string, wave: number) => {
-    const released = await pendingAll(rolloutId);
+    const released = await pendingIn(rolloutId, wave);
     const need = Math.ceil(0.95 * released.length);
     await finish(rolloutId, released.slice(0, need - 1));
     const next = await queuedIn(rolloutId, wave + 1);
@@ -103,22 +110,33 @@ export async function stagedRollouts(context: BenchContext, rawInsertMs: number)
   const bigRollout = (await api.expectStatus(200, "GET", `/rollouts/${big}?targets=summary`)).body;
   const released = bigRollout.waves[2].progress.pending + bigRollout.waves[2].progress.inProgress;
 
-  // The release's ceiling: a raw UPDATE of as many status rows and desired states.
+  // The release's ceiling: the same rows changed the same way (status rows queued → pending, desired
+  // states pointed at the rollout) by one raw statement, in a transaction rolled back afterwards.
   const scratch = "00000000-0000-4000-8000-00000000b7b7";
   const db = context.database.db;
-  await sql`INSERT INTO rollouts (id, bundle_id, version, target_type, target_ids, target_count, status, total, pending, updating, succeeded, failed, cancelled, created_at, updated_at)
-            VALUES (${scratch}, ${context.bundleId}, '1.0.0', 'device', '["scratch"]', 1, 'pending', 0, 0, 0, 0, 0, 0, now(), now())`.execute(
-    db,
-  );
-  await sql`INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at)
-            SELECT ${scratch}::uuid, id, name, 'queued', 1, now() FROM devices ORDER BY id LIMIT ${released}`.execute(db);
-  const rawStarted = performance.now();
-  await sql`WITH r AS (UPDATE rollout_statuses SET status = 'pending', updated_at = now()
-                       WHERE rollout_id = ${scratch} AND status = 'queued' RETURNING device_id)
-            UPDATE device_desired_states dd SET updated_at = now() FROM r WHERE dd.device_id = r.device_id`.execute(db);
-  const rawReleaseMs = performance.now() - rawStarted;
-  await sql`DELETE FROM rollout_statuses WHERE rollout_id = ${scratch}`.execute(db);
-  await sql`DELETE FROM rollouts WHERE id = ${scratch}`.execute(db);
+  let rawReleaseMs = 0;
+  await db
+    .transaction()
+    .execute(async (tx) => {
+      await sql`INSERT INTO rollouts (id, bundle_id, version, target_type, target_ids, target_count, status, total, pending, updating, succeeded, failed, cancelled, created_at, updated_at)
+                VALUES (${scratch}, ${context.bundleId}, '1.0.0', 'device', '["scratch"]', 1, 'pending', 0, 0, 0, 0, 0, 0, now(), now())`.execute(
+        tx,
+      );
+      await sql`INSERT INTO rollout_statuses (rollout_id, device_id, device_name, status, attempt, updated_at, wave, release_order)
+                SELECT ${scratch}::uuid, id, name, 'queued', 1, now(), 0, 0 FROM devices ORDER BY id LIMIT ${released}`.execute(
+        tx,
+      );
+      const rawStarted = performance.now();
+      await sql`WITH r AS (UPDATE rollout_statuses SET status = 'pending', updated_at = now()
+                           WHERE rollout_id = ${scratch} AND status = 'queued' RETURNING device_id)
+                UPDATE device_desired_states dd SET rollout_id = ${scratch}, bundle_id = ${context.bundleId}, version = '1.0.0', updated_at = now()
+                FROM r WHERE dd.device_id = r.device_id`.execute(tx);
+      rawReleaseMs = performance.now() - rawStarted;
+      throw new RolledBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RolledBack)) throw error;
+    });
 
   // Many small staged rollouts: gate → poll, and threshold → paused; and the plain-rollout floor.
   const samples = context.smoke ? 3 : 30;

@@ -16,7 +16,7 @@ import {
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useCan } from "../auth/identity";
 import { DeviceStatusTable } from "../components/DeviceStatusTable";
@@ -48,6 +48,9 @@ type Progress = {
 };
 
 const PAGE_SIZE = 50;
+
+// The chart library loads only with the chart (see RolloutChart).
+const RolloutChart = lazy(() => import("../components/RolloutChart"));
 
 type Control = "cancel" | "pause" | "resume" | "advance" | "rollback";
 
@@ -328,6 +331,9 @@ export function RolloutStatusPage() {
       </Card>
 
       <WaveSteps rollout={data} />
+      <Suspense fallback={null}>
+        <RolloutChart rolloutId={rolloutId} />
+      </Suspense>
 
       <Tabs value={tab} onChange={(value) => (setTab((value as typeof tab) ?? "all"), setPage(1))}>
         <Tabs.List>

@@ -9,6 +9,7 @@ import { isoOrNull } from "../shared/schemas";
 import { cancelRollout } from "./cancelRollout";
 import { createRollout } from "./createRollout";
 import { retryRollout } from "./retryRollout";
+import { rolloutHistory } from "./rolloutHistory";
 import { rollbackRollout } from "./rollbackRollout";
 import { advanceRollout, pauseRollout, resumeRollout } from "./rolloutControls";
 import { findRollout, listRolloutDevices, listRollouts, toRolloutDto } from "./rolloutRepository";
@@ -21,6 +22,7 @@ import {
   rolloutDevicesInput,
   rolloutDevicesOutput,
   rollbackOutput,
+  rolloutHistoryOutput,
   rolloutIdInput,
   rolloutSchema,
   type DeviceSort,
@@ -110,6 +112,22 @@ export const rolloutRouter = {
         })),
         ...pageInfo(input, totalCount),
       };
+    }),
+
+  history: viewerProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/rollouts/{rolloutId}/history",
+        tags,
+        summary: "Succeeded and failed devices over time (cumulative, at most 60 points)",
+      },
+    })
+    .input(rolloutIdInput)
+    .output(rolloutHistoryOutput)
+    .query(async ({ ctx, input }) => {
+      const rollout = await findRollout(ctx.db, input.rolloutId);
+      return { rolloutId: rollout.id, ...(await rolloutHistory(ctx.db, rollout)) };
     }),
 
   cancel: operatorProcedure

@@ -167,3 +167,15 @@ export const rolloutDevicesOutput = z.object({
 
 export type RolloutDto = z.infer<typeof rolloutSchema>;
 export type DeviceSort = (typeof deviceSortValues)[number];
+
+export const rolloutHistoryOutput = z.object({
+  rolloutId: uuidSchema,
+  bucketSeconds: z.number().int().describe("The time between two points"),
+  points: z.array(
+    z.object({
+      at: timestampSchema,
+      succeeded: z.number().int().describe("Devices that had succeeded by then"),
+      failed: z.number().int().describe("Devices that had failed by then"),
+    }),
+  ),
+});
