@@ -105,8 +105,8 @@ export async function stagedRollouts(context: BenchContext, activeRolloutId: str
     );
   };
   gateSamples.push(await passGate(big, 0));
+  // The 90 % wave's gate is B7-release, with its own target; B7-gate is every other gate.
   const releaseMs = await passGate(big, 1);
-  gateSamples.push(releaseMs);
   const bigRollout = (await api.expectStatus(200, "GET", `/rollouts/${big}?targets=summary`)).body;
   const released = bigRollout.waves[2].progress.pending + bigRollout.waves[2].progress.inProgress;
 
@@ -235,7 +235,7 @@ export async function stagedRollouts(context: BenchContext, activeRolloutId: str
       target: "p99 ≤ 1 s",
       met: p99(gateSamples) <= 1_000,
       correct: true,
-      notes: `${gateSamples.length} gates (the 90 % wave's among them)`,
+      notes: `${gateSamples.length} gates: the 10 % wave's of the 100,000-device rollout, and small rollouts' (the 90 % wave: B7-release)`,
     },
     {
       id: "B7-threshold",

@@ -128,15 +128,22 @@ export async function runControllerStep(tx: Transaction<Database>, change: Chang
   }
 
   // 6. What next (the budget as it stands after this step's releases).
+  // The counters say whether anything is left to look for: a step on a report (most steps) then
+  // costs no query beyond the row lock and the write.
   const budgetAfter = releaseBudget(policy, releaseLog, now);
-  const queue = progress.currentWave === null ? null : await queueState(tx, rolloutId, progress.currentWave, now);
-  const timeouts = policy.deviceTimeoutSeconds ? await nextTimeout(tx, rolloutId, policy) : null;
+  const queuedInStarted =
+    progress.currentWave === null
+      ? 0
+      : tally.waves!.slice(0, progress.currentWave + 1).reduce((sum, wave) => sum + wave.counts.queued, 0);
+  const queue = queuedInStarted > 0 ? await queueState(tx, rolloutId, progress.currentWave!, now) : null;
+  const timeouts = policy.deviceTimeoutSeconds && tally.counts.updating > 0 ? await nextTimeout(tx, rolloutId, policy) : null;
   const summary = waitingSummary({
     paused,
     progress,
     dueLeft: queue?.due ?? 0,
     budget: budgetAfter,
-    nextRetryAt: queue?.nextRetryAt ?? null,
+    // Devices left behind with budget to spare were skipped (a newer rollout held them): look again in a second.
+    nextRetryAt: queue && queue.due > 0 && budgetAfter.budget > 0 ? new Date(now.getTime() + 1000) : (queue?.nextRetryAt ?? null),
     nextTimeoutAt: timeouts,
   });
   for (const event of events) change.event(event);
