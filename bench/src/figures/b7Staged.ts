@@ -80,7 +80,9 @@ export async function stagedRollouts(context: BenchContext, activeRolloutId: str
 
   // The whole fleet, staged — in the state B3 created its group rollout in: no other rollout
   // active, so creating it supersedes nothing (cancelling the earlier figures' rollout first).
-  await api.expectStatus(204, "POST", `/rollouts/${activeRolloutId}/cancel`);
+  // (A smoke run's reports may have completed it already: nothing to cancel then.)
+  const cancelled = await api.call("POST", `/rollouts/${activeRolloutId}/cancel`);
+  if (cancelled.status !== 204 && cancelled.status !== 409) throw new Error(`cancel: ${cancelled.status}`);
   const created = await api.expectStatus(201, "POST", "/rollouts", {
     bundleId: context.bundleId,
     version: "1.2.0",
