@@ -70,7 +70,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       rollout_id uuid,
       device_id text,
       actor jsonb NOT NULL,
-      data jsonb NOT NULL DEFAULT '{}'::jsonb
+      data jsonb NOT NULL DEFAULT '{}'::jsonb,
+      -- The writing transaction: readers page by id only below every transaction still running.
+      xact_id xid8 NOT NULL DEFAULT pg_current_xact_id()
     );
     CREATE INDEX change_events_rollout_idx ON change_events (rollout_id, id) WHERE rollout_id IS NOT NULL;
     CREATE INDEX change_events_type_idx ON change_events (type, id)

@@ -210,6 +210,8 @@ export interface ChangeEventsTable {
   device_id: string | null;
   actor: Json<{ type: AuditActorType | "agent"; id: string | null; name: string }>;
   data: Json<Record<string, unknown>>;
+  /** The writing transaction's id (xid8), for readers that page by id. */
+  xact_id: Generated<string>;
 }
 
 export interface Database {

@@ -44,6 +44,7 @@ const table: Record<string, { expect: Row; input: (f: Fixture) => unknown }> = {
   "rollouts.devices": { expect: read, input: (f) => ({ rolloutId: f.rolloutId }) },
   "rollouts.cancel": { expect: operate, input: () => ({ rolloutId: randomUUID() }) },
   "rollouts.retry": { expect: operate, input: (f) => ({ rolloutId: f.rolloutId }) },
+  "events.list": { expect: read, input: () => ({}) },
   "rollouts.history": { expect: read, input: (f) => ({ rolloutId: f.rolloutId }) },
   "rollouts.pause": { expect: operate, input: () => ({ rolloutId: randomUUID() }) },
   "rollouts.resume": { expect: operate, input: () => ({ rolloutId: randomUUID() }) },

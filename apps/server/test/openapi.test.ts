@@ -34,6 +34,8 @@ const policyPaths: [method: string, path: string, success: number][] = [
   ["POST", "/rollouts/{rolloutId}/resume", 200],
   ["POST", "/rollouts/{rolloutId}/advance", 200],
   ["POST", "/rollouts/{rolloutId}/rollback", 201],
+  // "One change log"
+  ["GET", "/events", 200],
 ];
 
 /** Compatible additions to the design's contract (the security issue's paths among them). */

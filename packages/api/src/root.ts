@@ -1,5 +1,6 @@
 import { agentRouter } from "./agent/agentRouter";
 import { auditRouter } from "./audit/auditRouter";
+import { eventRouter } from "./events/eventRouter";
 import { apiKeyRouter } from "./auth/apiKeyRouter";
 import { authRouter } from "./auth/authRouter";
 import { userRouter } from "./auth/userRouter";
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   users: userRouter,
   apiKeys: apiKeyRouter,
   audit: auditRouter,
+  events: eventRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -578,6 +578,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change log, oldest first: page with after=<nextAfter> to catch up after downtime
+         * @description Requires the viewer role.
+         */
+        get: operations["events-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1105,6 +1125,27 @@ export interface components {
                 id: string;
             };
             details: {
+                [key: string]: unknown;
+            };
+        };
+        ChangeEvent: {
+            /** @description Monotonic: page with after=<the last id seen> */
+            id: number;
+            /** @enum {string} */
+            type: "rollout.created" | "rollout.scheduled" | "rollout.wave_started" | "rollout.wave_passed" | "rollout.paused" | "rollout.resumed" | "rollout.threshold_breached" | "rollout.cancelled" | "rollout.completed" | "rollout.failed" | "rollout.rolled_back" | "device.failed" | "device.timed_out" | "device.retry_scheduled";
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             */
+            at: string;
+            rolloutId: string | null;
+            deviceId: string | null;
+            actor: {
+                type: string;
+                id: string | null;
+                name: string;
+            };
+            data: {
                 [key: string]: unknown;
             };
         };
@@ -3758,6 +3799,80 @@ export interface operations {
                         pageSize: number;
                         totalCount: number;
                         totalPages: number;
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "events-list": {
+        parameters: {
+            query?: {
+                after?: number;
+                type?: string;
+                rolloutId?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ChangeEvent"][];
+                        /** @description Pass as `after` to read on; the same value when nothing new has committed */
+                        nextAfter: number;
                     };
                 };
             };
