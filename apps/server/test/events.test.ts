@@ -9,13 +9,11 @@ import { type RestClient, restClient } from "./support/http";
 describe.each(testDatabases)("the change log on $name", (database) => {
   let server: RunningServer;
   let api: RestClient;
-  let url: string | undefined;
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
     const created = await database.create();
     drop = created.drop;
-    url = created.url;
     server = await startServer({ databaseUrl: created.url, dataDir: created.dataDir, demo: false });
     api = restClient(server.url, server.bootstrap!.generatedToken);
   }, 60_000);
