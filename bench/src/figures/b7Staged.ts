@@ -112,18 +112,28 @@ export async function stagedRollouts(context: BenchContext, activeRolloutId: str
   const bigRollout = (await api.expectStatus(200, "GET", `/rollouts/${big}?targets=summary`)).body;
   const released = bigRollout.waves[2].progress.pending + bigRollout.waves[2].progress.inProgress;
 
-  // The release's ceiling: the same rows changed back the same way by raw statements — the wave's
-  // 90,000 status rows pending → queued and their desired states re-pointed — in a transaction
-  // rolled back afterwards: the same tuples, indexes and columns, with no controller around them.
+  // The release's ceiling: a twin of the rollout, created the same way (so its rows are in the
+  // state the release found them in), whose 90 % wave raw statements release — status rows queued →
+  // pending, desired states pointed at it — in a transaction rolled back afterwards. (Changing the
+  // released rows back instead measured the table's dead tuples, slower than the release itself.)
   const db = context.database.db;
+  const twin = (
+    await api.expectStatus(201, "POST", "/rollouts", {
+      bundleId: context.bundleId,
+      version: "1.1.0",
+      targetType: "group",
+      groupIds: [context.groupId],
+      policy,
+    })
+  ).body.rolloutId as string;
   let rawReleaseMs = 0;
   await db
     .transaction()
     .execute(async (tx) => {
       const rawStarted = performance.now();
-      await sql`WITH r AS (UPDATE rollout_statuses SET status = 'queued', updated_at = now()
-                           WHERE rollout_id = ${big} AND wave = 2 AND status = 'pending' RETURNING device_id)
-                UPDATE device_desired_states dd SET rollout_id = NULL, bundle_id = NULL, version = NULL, updated_at = now()
+      await sql`WITH r AS (UPDATE rollout_statuses SET status = 'pending', updated_at = now()
+                           WHERE rollout_id = ${twin} AND wave = 2 AND status = 'queued' RETURNING device_id)
+                UPDATE device_desired_states dd SET rollout_id = ${twin}, bundle_id = ${context.bundleId}, version = '1.1.0', updated_at = now()
                 FROM r WHERE dd.device_id = r.device_id`.execute(tx);
       rawReleaseMs = performance.now() - rawStarted;
       throw new RolledBack();
