@@ -130,6 +130,8 @@ export async function stagedRollouts(context: BenchContext, activeRolloutId: str
   await db
     .transaction()
     .execute(async (tx) => {
+      // The planner setting the controller's release runs under (see withoutNestedLoops).
+      await sql`SET LOCAL enable_nestloop = off`.execute(tx);
       const rawStarted = performance.now();
       await sql`WITH r AS (UPDATE rollout_statuses SET status = 'pending', updated_at = now()
                            WHERE rollout_id = ${twin} AND wave = 2 AND status = 'queued' RETURNING device_id)

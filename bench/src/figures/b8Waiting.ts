@@ -34,6 +34,8 @@ export async function waitingRollouts(context: BenchContext): Promise<Figure[]> 
     });
   }
   const waiting = (await api.expectStatus(200, "GET", "/rollouts?status=scheduled&pageSize=1")).body.totalCount as number;
+  // Let what the creates set off (cache reloads of their devices, collection) settle first.
+  await new Promise((resolve) => setTimeout(resolve, context.smoke ? 500 : 5_000));
   const busy = await quietCpu();
   return [
     {
