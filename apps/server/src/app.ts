@@ -1,9 +1,11 @@
+import { timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   appRouter,
+  assertAccess,
   buildOpenApiDocument,
   type CacheWarmer,
   createContextFactory,
@@ -12,6 +14,7 @@ import {
   successStatusByPath,
 } from "@signalbeam/api";
 import { sql } from "@signalbeam/db";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type Express } from "express";
@@ -43,6 +46,8 @@ export interface AppDependencies {
   cacheWarmer?: CacheWarmer;
   /** Answer agent polls and reports, and rollout reads, before Express (default); off only to compare the two in tests. */
   fastPaths?: boolean;
+  /** A bearer token that may scrape GET /metrics (SIGNALBEAM_METRICS_TOKEN), besides viewer credentials. */
+  metricsToken?: string | undefined;
 }
 
 export interface HttpApp {
@@ -106,6 +111,23 @@ export function createApp(options: AppDependencies): HttpApp {
     }
   });
 
+  // Prometheus: a viewer's credential, or the scrape token (what Prometheus' bearer_token sends).
+  app.get("/metrics", async (req, res) => {
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    try {
+      if (!(options.metricsToken && bearer && safeEqual(bearer, options.metricsToken))) {
+        const { principal } = await createContext({ req, res });
+        assertAccess(principal, "viewer");
+      }
+      res.set("content-type", deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    } catch (error) {
+      const mapped = toTRPCError(error) ?? (error instanceof TRPCError ? error : undefined);
+      const status = mapped ? getHTTPStatusCodeFromError(mapped) : 500;
+      if (!mapped) options.log.error({ err: error }, "metrics failed");
+      res.status(status).json({ message: mapped?.message ?? "metrics failed", code: mapped?.code ?? "INTERNAL_SERVER_ERROR" });
+    }
+  });
+
   app.use(
     "/trpc",
     createExpressMiddleware({
@@ -160,7 +182,10 @@ export function createApp(options: AppDependencies): HttpApp {
     for (const path of fastPaths) if (await path(req, res)) return true;
     return false;
   };
+  const agentRequest = agentRequestKind("/api");
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const kind = agentRequest(req);
+    if (kind) res.once("finish", () => deps.metrics.agentRequest(kind, res.statusCode));
     fastPath(req, res).then(
       (answered) => answered || app(req, res),
       (error: unknown) => {
@@ -173,3 +198,21 @@ export function createApp(options: AppDependencies): HttpApp {
   };
   return { handler, express: app, fastPathProcedures: fastPaths.map((path) => path.procedure) };
 }
+
+/** Which agent request this is, for the metrics: a poll, a report, or neither (one regex each). */
+function agentRequestKind(apiBase: string) {
+  const poll = new RegExp(`^${apiBase}/devices/[^/?]+/desired-state(\\?|$)`);
+  const report = new RegExp(`^${apiBase}/rollouts/[^/?]+/status(\\?|$)`);
+  return (req: IncomingMessage): "poll" | "report" | undefined => {
+    const url = req.url ?? "";
+    if (req.method === "GET" && poll.test(url)) return "poll";
+    if (req.method === "PUT" && report.test(url)) return "report";
+    return undefined;
+  };
+}
+
+const safeEqual = (a: string, b: string) => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};

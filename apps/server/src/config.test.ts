@@ -19,6 +19,7 @@ describe("parseServerConfig", () => {
         agentCacheDevices: 250_000,
         agentCacheWarm: true,
         heapGrowthPercent: 50,
+        metricsToken: undefined,
       },
     });
   });
@@ -37,6 +38,8 @@ describe("parseServerConfig", () => {
     [{ SIGNALBEAM_AGENT_CACHE_WARM: "sometimes" }, "SIGNALBEAM_AGENT_CACHE_WARM"],
     [{ SIGNALBEAM_HEAP_GROWTH_PERCENT: "400" }, "SIGNALBEAM_HEAP_GROWTH_PERCENT"],
     [{ SIGNALBEAM_HEAP_GROWTH_PERCENT: "-5" }, "SIGNALBEAM_HEAP_GROWTH_PERCENT"],
+    [{ SIGNALBEAM_METRICS_TOKEN: "short" }, "SIGNALBEAM_METRICS_TOKEN"],
+    [{ SIGNALBEAM_METRICS_TOKEN: "has a space in the middle" }, "SIGNALBEAM_METRICS_TOKEN"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);

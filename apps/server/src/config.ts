@@ -23,6 +23,8 @@ export interface ServerConfig {
   agentCacheWarm: boolean;
   /** V8 heap growth past the live heap before a full collection, in percent; 0 leaves V8's own (up to 4×). */
   heapGrowthPercent: number;
+  /** A bearer token Prometheus may scrape GET /metrics with (a viewer API key works too). */
+  metricsToken: string | undefined;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -35,6 +37,10 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   const portText = env.PORT ?? "5002";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 0 || port > 65535) errors.push(`PORT must be a port number (0–65535), got "${portText}"`);
+
+  const metricsToken = env.SIGNALBEAM_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken))
+    errors.push("SIGNALBEAM_METRICS_TOKEN must be 16–256 printable characters without spaces");
 
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
@@ -88,6 +94,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       agentCacheDevices,
       agentCacheWarm: ["on", "true", "1"].includes(warmText),
       heapGrowthPercent,
+      metricsToken,
     },
   };
 }

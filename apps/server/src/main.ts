@@ -24,6 +24,7 @@ try {
     admin: { password: config.adminPassword, token: config.adminToken },
     trustProxy: config.trustProxy,
     agentCache: { devices: config.agentCacheDevices, warm: config.agentCacheWarm },
+    metricsToken: config.metricsToken,
     log,
   });
   log.info(

@@ -48,6 +48,8 @@ export interface StartOptions {
    * replica tries to take the lead.
    */
   controller?: { tick?: boolean; leaderRetryMs?: number };
+  /** SIGNALBEAM_METRICS_TOKEN: a bearer token for GET /metrics besides viewer credentials. */
+  metricsToken?: string | undefined;
 }
 
 export interface RunningServer {
@@ -112,7 +114,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       trustProxy: options.trustProxy,
       cacheWarmer: warmer,
       fastPaths: options.fastPaths,
+      metricsToken: options.metricsToken,
     });
+    deps.metrics.watchRollouts(database.db);
     const listener = options.databaseUrl
       ? await listenForCacheChanges(options.databaseUrl, deps.agentCache, deps.operatorCache, log)
       : undefined;

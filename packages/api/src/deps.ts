@@ -6,6 +6,7 @@ import { createTargetListCache, type TargetListCache } from "./rollouts/targetLi
 import { createReportBatcher, type ReportBatcher } from "./rollouts/reportBatcher";
 import { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 import { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
+import { createMetrics, type Metrics } from "./metrics/metrics";
 
 /**
  * Everything domain code needs besides its input, all required: a function that takes `Deps`
@@ -27,10 +28,12 @@ export interface Deps {
   loginLimiter: LoginLimiter;
   /** Rollouts' immutable target lists, read once each. */
   targetLists: TargetListCache;
+  /** Prometheus metrics of this process (GET /metrics). */
+  metrics: Metrics;
 }
 
 /** What a write needs to commit a change and tell everything that depends on it (see `writeChange`). */
-export type WriteDeps = Pick<Deps, "db" | "clock" | "agentCache" | "operatorCache" | "events" | "targetLists">;
+export type WriteDeps = Pick<Deps, "db" | "clock" | "agentCache" | "operatorCache" | "events" | "targetLists" | "metrics">;
 
 export type DepsOptions = Partial<Omit<Deps, "db">> & { db: Kysely<Database> };
 
@@ -45,6 +48,7 @@ export function createDeps(options: DepsOptions): Deps {
     operatorCache: options.operatorCache ?? createOperatorCache(),
     loginLimiter: options.loginLimiter ?? createLoginLimiter(),
     targetLists: options.targetLists ?? createTargetListCache(),
+    metrics: options.metrics ?? createMetrics(),
   };
   return { ...base, reportBatcher: options.reportBatcher ?? createReportBatcher(base) };
 }

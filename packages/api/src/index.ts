@@ -26,6 +26,8 @@ export { authorizeAgent } from "./auth/principal";
 export { seedDemoFleet } from "./demo/demoFleet";
 export { ALWAYS_LEADER, type Leadership, type PolicyController, startPolicyController } from "./rollouts/policy/controller";
 export { changeEventTypes, type ChangeEventType } from "./shared/changeLog";
+export { createMetrics, type Metrics } from "./metrics/metrics";
+export { assertAccess } from "./auth/principal";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 
 /** Calls procedures in-process with a given context (tests, scripts, the server's own jobs). */

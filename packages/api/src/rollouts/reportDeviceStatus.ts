@@ -103,7 +103,9 @@ export async function applyReports(
   rolloutId: string,
   reports: readonly DeviceReport[],
 ): Promise<ReportOutcome[]> {
-  return writeChange(deps, async (tx, change) => {
+  let finished: RolloutStatusRow[] = [];
+  const outcomes = await writeChange(deps, async (tx, change) => {
+    finished = [];
     const { now } = change;
     const rollout = await lockRollout(tx, rolloutId);
     const deviceIds = [...new Set(reports.map((report) => report.deviceId))];
@@ -122,6 +124,7 @@ export async function applyReports(
     );
     if (plan.changed.size === 0) return plan.outcomes;
     await writeRows(tx, rolloutId, [...plan.changed.values()]);
+    finished = [...plan.changed.values()].filter((row) => row.status !== "updating");
     await saveRolloutCounts(tx, change, rollout, plan.tally, now, {}, { type: "agent", id: null, name: "agents" });
     change.rollout(rolloutId);
     for (const row of plan.retried)
@@ -150,6 +153,14 @@ export async function applyReports(
         .execute();
     return plan.outcomes;
   });
+  // Counted once committed (a retried transaction must not count twice). A failure answered with
+  // a retry (queued) is a failed update too.
+  for (const row of finished)
+    deps.metrics.deviceFinished(
+      row.status === "succeeded" ? "succeeded" : "failed",
+      row.started_at && row.completed_at ? (row.completed_at.getTime() - row.started_at.getTime()) / 1000 : null,
+    );
+  return outcomes;
 }
 
 async function writeRows(tx: Transaction<Database>, rolloutId: string, rows: RolloutStatusRow[]) {

@@ -1,0 +1,103 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Database, Kysely } from "@signalbeam/db";
+import type { ChangeEvent } from "../shared/changeLog";
+
+/**
+ * Prometheus metrics (`signalbeam_*`), one registry per server instance (tests run several in one
+ * process). Counters count what this replica saw; a scrape of every replica sums them. No device
+ * ids as labels: a fleet's size must not become a metric's cardinality.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** After a commit: the change log's events, counted by type (controller actions among them). */
+  committed(events: readonly ChangeEvent[]): void;
+  /** A device's update ended (a report or a timeout), with how long it took when known. */
+  deviceFinished(result: "succeeded" | "failed", seconds: number | null): void;
+  /** An agent request answered: a poll (200, 304, …) or a report. */
+  agentRequest(kind: "poll" | "report", status: number): void;
+  /** Rollouts by status, read at each scrape from the database this replica uses. */
+  watchRollouts(db: Kysely<Database>): void;
+}
+
+const CONTROLLER_EVENTS = new Set([
+  "rollout.wave_started",
+  "rollout.wave_passed",
+  "rollout.paused",
+  "rollout.threshold_breached",
+  "device.timed_out",
+  "device.retry_scheduled",
+  "rollout.rolled_back",
+]);
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "signalbeam_" });
+  const events = new Counter({
+    name: "signalbeam_events_total",
+    help: "Change-log events committed by this replica, by type",
+    labelNames: ["type"],
+    registers: [registry],
+  });
+  const controllerActions = new Counter({
+    name: "signalbeam_controller_actions_total",
+    help: "Policy controller actions (and manager controls) by kind",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const deviceUpdates = new Counter({
+    name: "signalbeam_device_updates_total",
+    help: "Device updates that ended, by result",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  const updateDuration = new Histogram({
+    name: "signalbeam_update_duration_seconds",
+    help: "From a device reporting updating to its final report",
+    labelNames: ["result"],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [registry],
+  });
+  const agentRequests = new Counter({
+    name: "signalbeam_agent_requests_total",
+    help: "Agent polls and reports answered by this replica, by HTTP status",
+    labelNames: ["kind", "status"],
+    registers: [registry],
+  });
+  let rolloutsDb: Kysely<Database> | undefined;
+  new Gauge({
+    name: "signalbeam_rollouts",
+    help: "Rollouts by status",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      if (!rolloutsDb) return;
+      this.reset();
+      const rows = await rolloutsDb
+        .selectFrom("rollouts")
+        .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+        .groupBy("status")
+        .execute();
+      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+    },
+  });
+  return {
+    registry,
+    committed(committed) {
+      for (const event of committed) {
+        events.inc({ type: event.type });
+        if (event.type === "device.timed_out") deviceUpdates.inc({ result: "failed" });
+        if (CONTROLLER_EVENTS.has(event.type)) controllerActions.inc({ kind: event.type.split(".")[1]! });
+      }
+    },
+    deviceFinished(result, seconds) {
+      deviceUpdates.inc({ result });
+      if (seconds !== null) updateDuration.observe({ result }, seconds);
+    },
+    agentRequest(kind, status) {
+      agentRequests.inc({ kind, status: String(status) });
+    },
+    watchRollouts(db) {
+      rolloutsDb = db;
+    },
+  };
+}
