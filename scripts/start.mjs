@@ -65,6 +65,7 @@ if (keyWorks && demoOn("SIGNALBEAM_DEMO") && demoOn("SIGNALBEAM_DEMO_FLEET")) {
   console.log(`› demo fleet: simulated agents are polling for the demo devices; assign a bundle at ${url} to watch them update`);
   console.log(
     "  Try Edge Gateway 2.2.0 (it fails on about half the devices) on the Warehouse A group, strategy\n" +
-      '  "Canary 2 devices, then half, then everyone", failure threshold 20 %: it pauses within a minute; then Roll back.',
+      '  "Canary 2 devices, then half, then everyone", failure threshold 20 % after at least 2 finished:\n' +
+      "  it pauses within a minute or two; then Roll back.",
   );
 }
