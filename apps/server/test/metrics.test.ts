@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server";
 import { createBundleWithVersions, createFleet } from "./support/fleet";
@@ -74,5 +77,27 @@ describe("GET /metrics", () => {
     expect(after).toContain("signalbeam_process_cpu_seconds_total");
     expect(after).toContain("signalbeam_nodejs_eventloop_lag_p99_seconds");
     for (const id of ids) expect(after).not.toContain(id);
+  });
+
+  it("serves every metric the Grafana dashboard in the repository charts", async () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+    const dashboard = JSON.parse(
+      readFileSync(path.join(root, "deploy/monitoring/grafana/dashboards/signalbeam.json"), "utf8"),
+    ) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const used = new Set(
+      dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => target.expr.match(/signalbeam_[a-z0-9_]+/g) ?? [])),
+    );
+    expect(used.size).toBeGreaterThanOrEqual(7);
+    const served = new Set(
+      (await scrape(METRICS_TOKEN)).text
+        .split("\n")
+        .filter((line) => line.startsWith("# TYPE "))
+        .map((line) => line.split(" ")[2]!),
+    );
+    // A histogram's series are its name plus _bucket, _sum and _count.
+    for (const name of used)
+      expect({ name, served: served.has(name.replace(/_(bucket|sum|count)$/, "")) }).toEqual({ name, served: true });
   });
 });
