@@ -182,17 +182,25 @@ export function createApp(options: AppDependencies): HttpApp {
     for (const path of fastPaths) if (await path(req, res)) return true;
     return false;
   };
+  // Agent polls and reports are counted for the metrics: a fast path has set its status by the
+  // time it resolves, so only requests Express answers need a listener.
   const agentRequest = agentRequestKind("/api");
+  const toExpress = (req: IncomingMessage, res: ServerResponse, kind: "poll" | "report" | undefined) => {
+    if (kind) res.once("finish", () => deps.metrics.agentRequest(kind, res.statusCode));
+    app(req, res);
+  };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const kind = agentRequest(req);
-    if (kind) res.once("finish", () => deps.metrics.agentRequest(kind, res.statusCode));
     fastPath(req, res).then(
-      (answered) => answered || app(req, res),
+      (answered) => {
+        if (!answered) toExpress(req, res, kind);
+        else if (kind) deps.metrics.agentRequest(kind, res.statusCode);
+      },
       (error: unknown) => {
         // Express answers the database being away with the REST path's 503; anything else is a bug.
         if (!(error instanceof TRPCError && error.code === "SERVICE_UNAVAILABLE"))
           options.log.error({ err: error }, "fast path failed");
-        if (!res.headersSent) app(req, res);
+        if (!res.headersSent) toExpress(req, res, kind);
       },
     );
   };

@@ -88,6 +88,22 @@ describe.skipIf(!postgres)("the policy controller with two servers on one Postgr
     // Judged as soon as 5 had finished, or a report or two later on a tick of the other replica.
     expect(paused.pausedReason).toMatch(/^2 of [5-7] finished devices failed/);
 
+    // The leader's lock connection is cut (a database restart or a network fault would do the
+    // same): PostgreSQL frees the lock, a live connection takes it, and one server leads again.
+    const lockHolder = async () =>
+      (
+        await sql<{ pid: number }>`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted`.execute(a.database.db)
+      ).rows.map((row) => row.pid);
+    const [cut] = await lockHolder();
+    expect(cut).toBeDefined();
+    await sql`SELECT pg_terminate_backend(${cut}::int)`.execute(a.database.db);
+    await until(
+      "a new lock holder and one leader",
+      async () => ({ holders: await lockHolder(), leaders: [a.leading(), b.leading()].filter(Boolean).length }),
+      ({ holders, leaders }) => holders.length === 1 && holders[0] !== cut && leaders === 1,
+      10_000,
+    );
+
     // The leader goes away; the other server takes over.
     const [leader, follower] = a.leading() ? [a, b] : [b, a];
     const api = follower === a ? viaA : viaB;

@@ -63,6 +63,7 @@ export function createMetrics(): Metrics {
     labelNames: ["kind", "status"],
     registers: [registry],
   });
+  const agentRequestChildren = new Map<string, ReturnType<typeof agentRequests.labels>>();
   let rolloutsDb: Kysely<Database> | undefined;
   new Gauge({
     name: "signalbeam_rollouts",
@@ -94,7 +95,11 @@ export function createMetrics(): Metrics {
       if (seconds !== null) updateDuration.observe({ result }, seconds);
     },
     agentRequest(kind, status) {
-      agentRequests.inc({ kind, status: String(status) });
+      // The hot path (every poll): a bound child per (kind, status), not a label lookup per request.
+      const key = `${kind} ${status}`;
+      let child = agentRequestChildren.get(key);
+      if (!child) agentRequestChildren.set(key, (child = agentRequests.labels(kind, String(status))));
+      child.inc();
     },
     watchRollouts(db) {
       rolloutsDb = db;
