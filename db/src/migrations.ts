@@ -4,6 +4,7 @@ import * as access from "../migrations/2026-11-26_0002_access";
 import * as statusDeviceNames from "../migrations/2026-11-27_0003_status_device_names";
 import * as rolloutTargetCount from "../migrations/2026-12-02_0004_rollout_target_count";
 import * as progressiveDelivery from "../migrations/2026-12-02_0005_progressive_delivery";
+import * as integrations from "../migrations/2026-12-02_0006_integrations";
 
 /**
  * Migrations are listed here rather than discovered on disk so that they run the same from
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-27_0003_status_device_names": statusDeviceNames,
   "2026-12-02_0004_rollout_target_count": rolloutTargetCount,
   "2026-12-02_0005_progressive_delivery": progressiveDelivery,
+  "2026-12-02_0006_integrations": integrations,
 };
 
 const staticProvider: MigrationProvider = {

@@ -214,6 +214,51 @@ export interface ChangeEventsTable {
   xact_id: Generated<string>;
 }
 
+export type SubscriptionKind = "webhook" | "slack" | "email";
+
+export interface SubscriptionsTable {
+  id: Generated<string>;
+  kind: SubscriptionKind;
+  /** A webhook's or Slack-compatible endpoint's URL, or an email address. */
+  target: string;
+  event_types: Json<string[]>;
+  description: Generated<string>;
+  enabled: Generated<boolean>;
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  disabled_reason: string | null;
+  failing_since: Timestamp | null;
+  last_success_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  created_by: string;
+}
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+
+export interface DeliveriesTable {
+  id: Generated<string>;
+  subscription_id: string;
+  event_id: string | null;
+  event_type: string;
+  rollout_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  status: Generated<DeliveryStatus>;
+  attempt: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  attempted_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface EventConsumersTable {
+  name: string;
+  position: string;
+}
+
 export interface Database {
   devices: DevicesTable;
   device_groups: DeviceGroupsTable;
@@ -228,6 +273,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   change_events: ChangeEventsTable;
+  subscriptions: SubscriptionsTable;
+  deliveries: DeliveriesTable;
+  event_consumers: EventConsumersTable;
 }
 
 export type Device = Selectable<DevicesTable>;

@@ -20,6 +20,10 @@ describe("parseServerConfig", () => {
         agentCacheWarm: true,
         heapGrowthPercent: 50,
         metricsToken: undefined,
+        publicUrl: undefined,
+        smtpUrl: undefined,
+        smtpFrom: undefined,
+        deliveryTimeoutMs: 10_000,
       },
     });
   });
@@ -40,6 +44,10 @@ describe("parseServerConfig", () => {
     [{ SIGNALBEAM_HEAP_GROWTH_PERCENT: "-5" }, "SIGNALBEAM_HEAP_GROWTH_PERCENT"],
     [{ SIGNALBEAM_METRICS_TOKEN: "short" }, "SIGNALBEAM_METRICS_TOKEN"],
     [{ SIGNALBEAM_METRICS_TOKEN: "has a space in the middle" }, "SIGNALBEAM_METRICS_TOKEN"],
+    [{ SIGNALBEAM_PUBLIC_URL: "fleet.example.com" }, "SIGNALBEAM_PUBLIC_URL"],
+    [{ SIGNALBEAM_SMTP_URL: "mail.example.com:25" }, "SIGNALBEAM_SMTP_URL"],
+    [{ SIGNALBEAM_DELIVERY_TIMEOUT_MS: "0" }, "SIGNALBEAM_DELIVERY_TIMEOUT_MS"],
+    [{ SIGNALBEAM_DELIVERY_TIMEOUT_MS: "soon" }, "SIGNALBEAM_DELIVERY_TIMEOUT_MS"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);
@@ -55,6 +63,10 @@ describe("parseServerConfig", () => {
       LOG_LEVEL: "debug",
       SIGNALBEAM_AGENT_CACHE_DEVICES: "20000",
       SIGNALBEAM_AGENT_CACHE_WARM: "off",
+      SIGNALBEAM_PUBLIC_URL: "https://fleet.example.com",
+      SIGNALBEAM_SMTP_URL: "smtps://bot:pw@mail.example.com:465",
+      SIGNALBEAM_SMTP_FROM: "Fleet <fleet@example.com>",
+      SIGNALBEAM_DELIVERY_TIMEOUT_MS: "5000",
     });
     expect(result).toMatchObject({
       ok: true,
@@ -66,6 +78,10 @@ describe("parseServerConfig", () => {
         logLevel: "debug",
         agentCacheDevices: 20_000,
         agentCacheWarm: false,
+        publicUrl: "https://fleet.example.com",
+        smtpUrl: "smtps://bot:pw@mail.example.com:465",
+        smtpFrom: "Fleet <fleet@example.com>",
+        deliveryTimeoutMs: 5_000,
       },
     });
   });

@@ -25,6 +25,13 @@ export interface ServerConfig {
   heapGrowthPercent: number;
   /** A bearer token Prometheus may scrape GET /metrics with (a viewer API key works too). */
   metricsToken: string | undefined;
+  /** The dashboard's address as people reach it, for links in notifications. */
+  publicUrl: string | undefined;
+  /** Where email notifications go out: smtp:// or smtps:// URL. */
+  smtpUrl: string | undefined;
+  smtpFrom: string | undefined;
+  /** One delivery attempt's timeout (webhooks, Slack-compatible, email). */
+  deliveryTimeoutMs: number;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -77,6 +84,20 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   if (!/^\d+$/.test(heapGrowthText) || heapGrowthPercent > 300)
     errors.push(`SIGNALBEAM_HEAP_GROWTH_PERCENT must be a whole number from 0 to 300, got "${heapGrowthText}"`);
 
+  const publicUrl = env.SIGNALBEAM_PUBLIC_URL?.trim() || undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(publicUrl))
+    errors.push(
+      `SIGNALBEAM_PUBLIC_URL must be the dashboard's http(s) URL, e.g. https://signalbeam.example.com, got "${publicUrl}"`,
+    );
+  const smtpUrl = env.SIGNALBEAM_SMTP_URL?.trim() || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/\S+$/.test(smtpUrl))
+    errors.push("SIGNALBEAM_SMTP_URL must be an smtp:// or smtps:// URL, e.g. smtp://user:password@mail.example.com:587");
+  const smtpFrom = env.SIGNALBEAM_SMTP_FROM?.trim() || undefined;
+  const timeoutText = env.SIGNALBEAM_DELIVERY_TIMEOUT_MS ?? "10000";
+  const deliveryTimeoutMs = Number(timeoutText);
+  if (!/^\d+$/.test(timeoutText) || deliveryTimeoutMs < 100 || deliveryTimeoutMs > 60_000)
+    errors.push(`SIGNALBEAM_DELIVERY_TIMEOUT_MS must be a whole number from 100 to 60000, got "${timeoutText}"`);
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -95,6 +116,10 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       agentCacheWarm: ["on", "true", "1"].includes(warmText),
       heapGrowthPercent,
       metricsToken,
+      publicUrl,
+      smtpUrl,
+      smtpFrom,
+      deliveryTimeoutMs,
     },
   };
 }

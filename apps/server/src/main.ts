@@ -25,6 +25,12 @@ try {
     trustProxy: config.trustProxy,
     agentCache: { devices: config.agentCacheDevices, warm: config.agentCacheWarm },
     metricsToken: config.metricsToken,
+    integrations: {
+      publicUrl: config.publicUrl,
+      smtpUrl: config.smtpUrl,
+      smtpFrom: config.smtpFrom,
+      timeoutMs: config.deliveryTimeoutMs,
+    },
     log,
   });
   log.info(

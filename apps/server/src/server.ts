@@ -16,6 +16,10 @@ import {
   type PolicyController,
   seedDemoFleet,
   startPolicyController,
+  createSender,
+  type IntegrationWorker,
+  type SenderOptions,
+  startIntegrationWorker,
 } from "@signalbeam/api";
 import { type DatabaseHandle, migrateToLatest, openDatabase, sql } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
@@ -50,6 +54,11 @@ export interface StartOptions {
   controller?: { tick?: boolean; leaderRetryMs?: number };
   /** SIGNALBEAM_METRICS_TOKEN: a bearer token for GET /metrics besides viewer credentials. */
   metricsToken?: string | undefined;
+  /**
+   * Webhooks and notifications: where links point, the SMTP server, the per-attempt timeout, and
+   * the delivery worker's tick (`false`: only commits of this process and `integrations.runDue()` wake it).
+   */
+  integrations?: SenderOptions & { tick?: boolean };
 }
 
 export interface RunningServer {
@@ -70,6 +79,8 @@ export interface RunningServer {
   cacheListener: CacheListener | undefined;
   /** The policy controller (it acts only while this server leads). */
   controller: PolicyController;
+  /** Sends webhooks and notifications (every replica runs one; claims keep them apart). */
+  integrations: IntegrationWorker;
   /** Whether this server leads the controller now (always, with embedded PGlite: one process). */
   leading(): boolean;
   close(): Promise<void>;
@@ -86,6 +97,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let warmer: CacheWarmer | undefined;
   let election: LeaderElection | undefined;
   let controller: PolicyController | undefined;
+  let integrations: IntegrationWorker | undefined;
+  const clock = options.clock;
+  const sender = createSender({ ...options.integrations, ...(clock ? { clock } : {}) });
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, "database migrated");
@@ -95,6 +109,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.loginLimiter ? { loginLimiter: options.loginLimiter } : {}),
       agentCache: createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 }),
+      sender,
     });
     const seeded = options.demo ? await oneAtATime(database, () => seedDemoFleet(deps)) : false;
     if (seeded) log.info("demo fleet loaded");
@@ -126,6 +141,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       : undefined;
     const leadership = election ?? ALWAYS_LEADER;
     controller = startPolicyController(deps, { leadership, tickMs: options.controller?.tick === false ? 0 : 1000 });
+    integrations = startIntegrationWorker(deps, { tickMs: options.integrations?.tick === false ? 0 : 500 });
     server = createServer(app.handler);
     // Agents keep connections open between polls; let them.
     server.keepAliveTimeout = 65_000;
@@ -148,6 +164,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       cacheWarmer: warmer,
       cacheListener: listener,
       controller: controller!,
+      integrations: integrations!,
       leading: () => leadership.isLeader(),
       fastPathProcedures: app.fastPathProcedures,
       close: async () => {
@@ -158,6 +175,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           setTimeout(() => running.closeAllConnections(), 5_000).unref();
         });
         await controller?.stop();
+        await integrations?.stop();
+        sender.close();
         await election?.stop();
         await listener?.stop();
         await warmer?.stop();
@@ -167,6 +186,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   } catch (error) {
     server?.close();
     await controller?.stop();
+    await integrations?.stop();
+    sender.close();
     await election?.stop();
     await warmer?.stop();
     await database.close();

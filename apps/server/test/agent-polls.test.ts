@@ -21,6 +21,9 @@ describe.each(testDatabases)("agent polls on $name", (database) => {
       databaseUrl: created.url,
       dataDir: created.dataDir,
       demo: false,
+      // Only the agents' traffic is counted: no background work that polls on a timer.
+      controller: { tick: false },
+      integrations: { tick: false },
       onQuery: (statement) => queries.push(statement),
     });
     api = restClient(server.url, server.bootstrap!.generatedToken);
@@ -88,6 +91,7 @@ describe.each(testDatabases)("agent polls on $name", (database) => {
     const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body
       .rolloutId;
     await server.cacheWarmer.idle();
+    await server.integrations.settled(); // the rollout's event, fanned out now rather than mid-count
     queries.length = 0;
     for (const device of ids) {
       const full = await poll(device, tokens.get(device)!);

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHANGE_LOG_LOCK } from "@signalbeam/api";
 import { type RunningServer, startServer } from "../src/server";
 import { testDatabases } from "./support/databases";
 import { createBundleWithVersions, createFleet } from "./support/fleet";
@@ -91,26 +92,31 @@ describe.skipIf(!postgres)("the change log under concurrent writers", () => {
     await drop?.();
   });
 
-  it("never lets a reader skip an event a slower transaction commits with a lower id", async () => {
+  it("hands out ids in commit order, so a reader paging by id never skips one that commits late", async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       const { after } = { after: (await api.get("/events?limit=1000")).body.nextAfter as number };
-      await client.query("BEGIN");
-      await client.query(
-        `INSERT INTO change_events (type, at, actor, data) VALUES ('rollout.paused', now(), '{"type":"system","id":null,"name":"slow"}', '{}')`,
-      );
-      // A later transaction commits an event with a higher id meanwhile.
       const { ids } = await createFleet(api, "events-race", 1);
       const bundleId = await createBundleWithVersions(api, "events-race", ["1.0.0"]);
-      expect((await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).status).toBe(
-        201,
+      // A slow writer, as the server writes: it takes its transaction id first (an older xid than
+      // the server's next one) and its event last, holding the change log's lock until it commits.
+      await client.query("BEGIN");
+      await client.query("SELECT pg_current_xact_id()");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [CHANGE_LOG_LOCK]);
+      const slow = await client.query<{ id: string }>(
+        `INSERT INTO change_events (type, at, actor, data) VALUES ('rollout.paused', now(), '{"type":"system","id":null,"name":"slow"}', '{}') RETURNING id`,
       );
-      const meanwhile = await api.get(`/events?after=${after}`);
-      expect(meanwhile.body.data).toEqual([]); // held back until the slow one is decided
+      // Meanwhile a rollout is created: its event waits for the slow one to be decided.
+      const creating = api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await api.get(`/events?after=${after}`)).body.data).toEqual([]);
       await client.query("COMMIT");
-      const types = (await api.get(`/events?after=${after}`)).body.data.map((event: { type: string }) => event.type);
-      expect(types).toEqual(["rollout.paused", "rollout.created"]);
+      expect((await creating).status).toBe(201);
+      const events = (await api.get(`/events?after=${after}`)).body.data as { id: number; type: string }[];
+      expect(events.map((event) => event.type)).toEqual(["rollout.paused", "rollout.created"]);
+      expect(events[0]!.id).toBe(Number(slow.rows[0]!.id));
+      expect(events[1]!.id).toBeGreaterThan(events[0]!.id);
     } finally {
       await client.end();
     }

@@ -36,6 +36,16 @@ const policyPaths: [method: string, path: string, success: number][] = [
   ["POST", "/rollouts/{rolloutId}/rollback", 201],
   // "One change log"
   ["GET", "/events", 200],
+  ["POST", "/webhooks", 201],
+  ["GET", "/webhooks", 200],
+  ["GET", "/webhooks/{webhookId}", 200],
+  ["PATCH", "/webhooks/{webhookId}", 200],
+  ["DELETE", "/webhooks/{webhookId}", 204],
+  ["POST", "/webhooks/{webhookId}/rotate-secret", 200],
+  ["POST", "/webhooks/{webhookId}/test", 200],
+  ["GET", "/webhooks/{webhookId}/deliveries", 200],
+  ["POST", "/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", 200],
+  ["POST", "/notification-channels", 201],
 ];
 
 /** Compatible additions to the design's contract (the security issue's paths among them). */
@@ -52,6 +62,12 @@ const extensionPaths: [method: string, path: string, success: number][] = [
   ["DELETE", "/api-keys/{keyId}", 204],
   ["GET", "/audit", 200],
   ["GET", "/rollouts/{rolloutId}/history", 200],
+  ["GET", "/notification-channels", 200],
+  ["GET", "/notification-channels/{channelId}", 200],
+  ["PATCH", "/notification-channels/{channelId}", 200],
+  ["DELETE", "/notification-channels/{channelId}", 204],
+  ["POST", "/notification-channels/{channelId}/test", 200],
+  ["GET", "/notification-channels/{channelId}/deliveries", 200],
 ];
 
 describe("/api/openapi.json", () => {

@@ -7,6 +7,7 @@ import { BundleDetailPage } from "./pages/BundleDetailPage";
 import { BundlesPage } from "./pages/BundlesPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DevicesPage } from "./pages/DevicesPage";
+import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { RolloutStatusPage } from "./pages/RolloutStatusPage";
 import { RolloutsPage } from "./pages/RolloutsPage";
 
@@ -39,6 +40,14 @@ export function App() {
           />
         ))}
         {isAdmin && <NavLink component={Link} to="/access" label="Access" active={location.pathname.startsWith("/access")} />}
+        {isAdmin && (
+          <NavLink
+            component={Link}
+            to="/integrations"
+            label="Integrations"
+            active={location.pathname.startsWith("/integrations")}
+          />
+        )}
         <NavLink href="/api/docs/" label="API reference" />
       </AppShell.Navbar>
       <AppShell.Main>
@@ -50,6 +59,7 @@ export function App() {
           <Route path="/rollouts/:rolloutId" element={<RolloutStatusPage />} />
           <Route path="/devices" element={<DevicesPage />} />
           <Route path="/access" element={<AccessPage />} />
+          <Route path="/integrations" element={<IntegrationsPage />} />
         </Routes>
       </AppShell.Main>
     </AppShell>

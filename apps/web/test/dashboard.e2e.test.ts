@@ -5,6 +5,7 @@ import { sql } from "@signalbeam/db";
 import { type RunningServer, startServer } from "@signalbeam/server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver } from "../../server/test/support/receiver";
 
 /**
  * The dashboard in real Chromium (Debian's, driven by playwright-core) against the real server,
@@ -375,4 +376,49 @@ describe.runIf(available)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: `rollout ${back.id}` }).click();
     await page.getByText(`rollout ${rolloutId}`, { exact: false }).waitFor();
   }, 90_000);
+
+  it("lets an admin subscribe a webhook, see the secret once, and watch a rollout's delivery arrive in the log", async () => {
+    const receiver = await startReceiver();
+    try {
+      await page.goto(`${server.url}/integrations`);
+      await page.getByRole("heading", { name: "Integrations" }).waitFor();
+      await page.getByRole("button", { name: "Add webhook" }).click();
+      const add = page.getByRole("dialog", { name: "Add webhook" });
+      await add.getByLabel("URL").fill(`${receiver.url}/ci`);
+      await add.getByLabel("Description").fill("CI pipeline");
+      await add.getByRole("button", { name: "Save" }).click();
+      const secret = await page.getByTestId("webhook-secret").textContent();
+      expect(secret).toMatch(/^whsec_/);
+      await page.screenshot({ path: path.join(screenshots, "integrations-secret.png"), fullPage: true });
+      await page.getByRole("button", { name: "Done" }).click();
+      const row = page.getByTestId("webhook-row").filter({ hasText: "CI pipeline" });
+      await row.getByTestId("integration-health").filter({ hasText: "No deliveries yet" }).waitFor();
+
+      // A rollout made elsewhere (the API, as CI would) reaches the receiver, signed with that secret.
+      const bundles = await api("GET", "/bundles?pageSize=100");
+      const telemetry = bundles.data.find((bundle: { name: string }) => bundle.name === "Warehouse Telemetry");
+      const rollout = await api("POST", "/rollouts", {
+        bundleId: telemetry.id,
+        version: "1.1.0",
+        targetType: "device",
+        deviceIds: ["web-1"],
+      });
+      await receiver.waitFor(1);
+      expect(receiver.received[0]!.json).toMatchObject({ type: "rollout.created", data: { rolloutId: rollout.rolloutId } });
+      expect(String(receiver.received[0]!.headers["webhook-signature"])).toMatch(/^v1,/);
+
+      await row.getByTestId("integration-health").filter({ hasText: "Healthy" }).waitFor();
+      await row.getByRole("button", { name: "Deliveries" }).click();
+      const log = page.getByTestId("delivery-log");
+      const delivered = log.getByTestId("delivery-row").filter({ hasText: "rollout.created" });
+      await delivered.filter({ hasText: "succeeded" }).waitFor();
+      expect(await delivered.textContent()).toContain("200");
+      await page.screenshot({ path: path.join(screenshots, "integrations-deliveries.png"), fullPage: true });
+      await delivered.getByRole("button", { name: "Redeliver" }).click();
+      await receiver.waitFor(2);
+      expect(receiver.received[1]!.headers["webhook-id"]).toBe(receiver.received[0]!.headers["webhook-id"]);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 });

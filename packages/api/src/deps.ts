@@ -7,6 +7,7 @@ import { createReportBatcher, type ReportBatcher } from "./rollouts/reportBatche
 import { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 import { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
 import { createMetrics, type Metrics } from "./metrics/metrics";
+import { createSender, type Sender } from "./integrations/sender";
 
 /**
  * Everything domain code needs besides its input, all required: a function that takes `Deps`
@@ -30,6 +31,8 @@ export interface Deps {
   targetLists: TargetListCache;
   /** Prometheus metrics of this process (GET /metrics). */
   metrics: Metrics;
+  /** Sends webhooks, Slack-compatible messages and email (the integrations' one way out). */
+  sender: Sender;
 }
 
 /** What a write needs to commit a change and tell everything that depends on it (see `writeChange`). */
@@ -49,6 +52,7 @@ export function createDeps(options: DepsOptions): Deps {
     loginLimiter: options.loginLimiter ?? createLoginLimiter(),
     targetLists: options.targetLists ?? createTargetListCache(),
     metrics: options.metrics ?? createMetrics(),
+    sender: options.sender ?? createSender(),
   };
   return { ...base, reportBatcher: options.reportBatcher ?? createReportBatcher(base) };
 }

@@ -25,8 +25,10 @@ export { type ReportBatcher } from "./rollouts/reportBatcher";
 export { authorizeAgent } from "./auth/principal";
 export { seedDemoFleet } from "./demo/demoFleet";
 export { ALWAYS_LEADER, type Leadership, type PolicyController, startPolicyController } from "./rollouts/policy/controller";
-export { changeEventTypes, type ChangeEventType } from "./shared/changeLog";
+export { CHANGE_LOG_LOCK, changeEventTypes, type ChangeEventType } from "./shared/changeLog";
 export { createMetrics, type Metrics } from "./metrics/metrics";
+export { createSender, type Sender, type SenderOptions } from "./integrations/sender";
+export { type IntegrationWorker, startIntegrationWorker } from "./integrations/integrationWorker";
 export { assertAccess } from "./auth/principal";
 export { ONLINE_WINDOW_MS } from "./devices/deviceRepository";
 

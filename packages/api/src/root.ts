@@ -9,6 +9,8 @@ import { deviceRouter } from "./devices/deviceRouter";
 import { fleetRouter } from "./fleet/fleetRouter";
 import { groupRouter } from "./groups/groupRouter";
 import { rolloutRouter } from "./rollouts/rolloutRouter";
+import { channelRouter } from "./integrations/channelRouter";
+import { webhookRouter } from "./integrations/webhookRouter";
 import { createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -23,6 +25,8 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeyRouter,
   audit: auditRouter,
   events: eventRouter,
+  webhooks: webhookRouter,
+  notificationChannels: channelRouter,
 });
 
 export type AppRouter = typeof appRouter;

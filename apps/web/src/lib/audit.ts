@@ -5,6 +5,8 @@ export type AuditEvent = RouterOutputs["audit"]["list"]["data"][number];
 const count = (value: unknown, noun: string) =>
   typeof value === "number" ? `${value} ${noun}${value === 1 ? "" : "s"}` : `${noun}s`;
 
+const integrationName = (kind: unknown) => (kind === "email" ? "Email channel" : kind === "slack" ? "Slack channel" : "Webhook");
+
 /** One line a person reads: what happened, with the numbers that matter. */
 export function describeAuditEvent(event: AuditEvent): string {
   const details = event.details;
@@ -37,5 +39,15 @@ export function describeAuditEvent(event: AuditEvent): string {
       return `Device token of ${event.target.id} rotated`;
     case "device.token_revoked":
       return `Device token of ${event.target.id} revoked`;
+    case "integration.created":
+      return `${integrationName(details.kind)} ${String(details.target)} added`;
+    case "integration.updated":
+      return `Integration ${event.target.id} changed`;
+    case "integration.deleted":
+      return `${integrationName(details.kind)} ${String(details.target)} deleted`;
+    case "integration.secret_rotated":
+      return "Webhook signing secret rotated (the old one signs for a day more)";
+    case "integration.disabled":
+      return `${integrationName(details.kind)} ${String(details.target)} turned off: ${String(details.reason)}`;
   }
 }

@@ -17,9 +17,14 @@ export const auditActions = [
   "device.created",
   "device.token_rotated",
   "device.token_revoked",
+  "integration.created",
+  "integration.updated",
+  "integration.deleted",
+  "integration.secret_rotated",
+  "integration.disabled",
 ] as const;
 
-export const auditTargetTypes = ["rollout", "user", "api_key", "device"] as const;
+export const auditTargetTypes = ["rollout", "user", "api_key", "device", "integration"] as const;
 
 export const listAuditInput = z.strictObject({
   targetType: z.enum(auditTargetTypes).optional().describe("Only events about this kind of thing"),

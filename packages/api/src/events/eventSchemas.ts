@@ -1,14 +1,12 @@
 import { z } from "zod";
 import { changeEventTypes } from "../shared/changeLog";
+import { eventTypePatternHelp, isEventTypePattern } from "../integrations/eventTypePatterns";
 import { timestampSchema, uuidSchema } from "../shared/schemas";
 
 /** `rollout.wave_started`, or a family such as `rollout.*` / `device.*`. */
 const typeFilter = z
   .string()
-  .refine(
-    (value) => (changeEventTypes as readonly string[]).includes(value) || /^(rollout|device)\.\*$/.test(value),
-    `must be an event type (${changeEventTypes.join(", ")}) or a family such as rollout.*`,
-  );
+  .refine((value) => value !== "*" && isEventTypePattern(value), `must be ${eventTypePatternHelp.replace(", or *", "")}`);
 
 export const listEventsInput = z.strictObject({
   after: z.coerce

@@ -15,6 +15,8 @@ export interface Metrics {
   deviceFinished(result: "succeeded" | "failed", seconds: number | null): void;
   /** An agent request answered: a poll (200, 304, …) or a report. */
   agentRequest(kind: "poll" | "report", status: number): void;
+  /** A delivery attempt ended (webhook, Slack-compatible or email); `lagMs` from the event to a first-attempt success. */
+  delivered(kind: string, ok: boolean, durationMs: number, lagMs: number | null): void;
   /** Rollouts by status, read at each scrape from the database this replica uses. */
   watchRollouts(db: Kysely<Database>): void;
 }
@@ -63,6 +65,26 @@ export function createMetrics(): Metrics {
     labelNames: ["kind", "status"],
     registers: [registry],
   });
+  const deliveries = new Counter({
+    name: "signalbeam_webhook_deliveries_total",
+    help: "Delivery attempts to webhooks, Slack-compatible endpoints and email, by kind and result",
+    labelNames: ["kind", "result"],
+    registers: [registry],
+  });
+  const deliveryDuration = new Histogram({
+    name: "signalbeam_webhook_delivery_duration_seconds",
+    help: "How long one delivery attempt took, by kind",
+    labelNames: ["kind"],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const deliveryLag = new Histogram({
+    name: "signalbeam_webhook_delivery_lag_seconds",
+    help: "From an event's commit to the receiver's 2xx, for deliveries that succeeded at the first attempt",
+    labelNames: ["kind"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
   const agentRequestChildren = new Map<string, ReturnType<typeof agentRequests.labels>>();
   let rolloutsDb: Kysely<Database> | undefined;
   new Gauge({
@@ -100,6 +122,11 @@ export function createMetrics(): Metrics {
       let child = agentRequestChildren.get(key);
       if (!child) agentRequestChildren.set(key, (child = agentRequests.labels(kind, String(status))));
       child.inc();
+    },
+    delivered(kind, ok, durationMs, lagMs) {
+      deliveries.inc({ kind, result: ok ? "success" : "failure" });
+      deliveryDuration.observe({ kind }, durationMs / 1000);
+      if (lagMs !== null) deliveryLag.observe({ kind }, Math.max(0, lagMs) / 1000);
     },
     watchRollouts(db) {
       rolloutsDb = db;

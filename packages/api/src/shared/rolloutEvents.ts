@@ -11,12 +11,16 @@ export interface RolloutEvents {
   controllerWanted(rolloutId: string): void;
   /** The controller's subscription to `controllerWanted` (one per process); returns the unsubscribe. */
   onControllerWanted(listener: (rolloutId: string) => void): () => void;
+  /** After a commit that wrote change-log events: integrations have something to send. */
+  eventsCommitted(): void;
+  onEventsCommitted(listener: () => void): () => void;
   /** Yields each time the rollout changes, at most once per `coalesceMs`, until `signal` aborts. */
   watch(rolloutId: string, signal: AbortSignal, coalesceMs?: number): AsyncGenerator<void>;
 }
 
 /** A symbol, so no rollout id can collide with it. */
 const CONTROLLER = Symbol("controller");
+const EVENTS_COMMITTED = Symbol("eventsCommitted");
 
 export function createRolloutEvents(): RolloutEvents {
   const emitter = new EventEmitter();
@@ -27,6 +31,13 @@ export function createRolloutEvents(): RolloutEvents {
     },
     controllerWanted(rolloutId) {
       emitter.emit(CONTROLLER, rolloutId);
+    },
+    eventsCommitted() {
+      emitter.emit(EVENTS_COMMITTED);
+    },
+    onEventsCommitted(listener) {
+      emitter.on(EVENTS_COMMITTED, listener);
+      return () => emitter.off(EVENTS_COMMITTED, listener);
     },
     onControllerWanted(listener) {
       emitter.on(CONTROLLER, listener);

@@ -97,6 +97,9 @@ export async function writeChange<T>(
   for (const token of done.tokens) deps.agentCache.tokenReplaced(token.deviceId, token.digest, generationBefore);
   for (const rolloutId of done.rollouts) deps.events.changed(rolloutId);
   for (const rolloutId of done.wake) deps.events.controllerWanted(rolloutId);
-  if (done.events.length) deps.metrics.committed(done.events);
+  if (done.events.length) {
+    deps.metrics.committed(done.events);
+    deps.events.eventsCommitted();
+  }
   return result;
 }
