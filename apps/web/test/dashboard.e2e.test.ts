@@ -413,6 +413,7 @@ describe.runIf(available)("dashboard in Chromium", () => {
       const delivered = log.getByTestId("delivery-row").filter({ hasText: "rollout.created" });
       await delivered.filter({ hasText: "succeeded" }).waitFor();
       expect(await delivered.textContent()).toContain("200");
+      await page.waitForTimeout(500); // the dialog fades in
       await page.screenshot({ path: path.join(screenshots, "integrations-deliveries.png"), fullPage: true });
       await delivered.getByRole("button", { name: "Redeliver" }).click();
       await receiver.waitFor(2);
