@@ -48,7 +48,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       -- The change-log event delivered; null for a test ping.
       event_id bigint,
       event_type text NOT NULL,
-      rollout_id uuid,
+      -- Deliveries with the same key go out in order: a rollout's own events (created before
+      -- wave_started before completed), or one device's events in a rollout. Null: no order.
+      order_key text,
       payload jsonb NOT NULL,
       status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
       attempt integer NOT NULL DEFAULT 0,
@@ -63,8 +65,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
     -- The sender's queue: due pending deliveries.
     CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status = 'pending';
-    -- Order per subscription and rollout: nothing is sent while an earlier one of the same rollout waits.
-    CREATE INDEX deliveries_order_idx ON deliveries (subscription_id, rollout_id, id) WHERE status = 'pending';
+    -- Order per subscription and key: nothing is sent while an earlier one with the same key waits.
+    CREATE INDEX deliveries_order_idx ON deliveries (subscription_id, order_key, id) WHERE status = 'pending';
     CREATE INDEX deliveries_log_idx ON deliveries (subscription_id, id);
 
     -- Where each change-log consumer has read to.

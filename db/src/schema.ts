@@ -242,7 +242,8 @@ export interface DeliveriesTable {
   subscription_id: string;
   event_id: string | null;
   event_type: string;
-  rollout_id: string | null;
+  /** Deliveries with the same key go out in order (see the migration); null: no order. */
+  order_key: string | null;
   payload: Json<Record<string, unknown>>;
   status: Generated<DeliveryStatus>;
   attempt: Generated<number>;

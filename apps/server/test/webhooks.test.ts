@@ -223,6 +223,23 @@ describe.each(testDatabases)("webhooks on $name", (database) => {
     expect(health).toMatchObject({ failingSince: null, lastSuccessAt: new Date(now).toISOString(), pendingDeliveries: 0 });
   });
 
+  it("does not hold one device's failure behind another's", async () => {
+    await subscribe(["device.failed"]);
+    receiver.answerNext({ status: 500 });
+    const name = `wh-${database.name}-${++suite}`;
+    const { ids, tokens } = await createFleet(api, name, 2);
+    const bundleId = await createBundleWithVersions(api, name, ["1.0.0"]);
+    const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body
+      .rolloutId;
+    for (const id of ids) {
+      await api.put(`/rollouts/${rolloutId}/status`, { deviceId: id, status: "updating" }, tokens.get(id));
+      await api.put(`/rollouts/${rolloutId}/status`, { deviceId: id, status: "failed", errorMessage: "boom" }, tokens.get(id));
+    }
+    await server.integrations.settled();
+    // The first failure's delivery got a 500 and waits for its retry; the second went out anyway.
+    expect(receiver.received.map((request) => request.json.data.deviceId)).toEqual(ids);
+  });
+
   it("honours Retry-After on 429 and 503", async () => {
     const hook = await subscribe();
     receiver.answerNext({ status: 429, headers: { "retry-after": "120" } });

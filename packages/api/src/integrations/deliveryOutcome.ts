@@ -36,57 +36,78 @@ export function decide(
   };
 }
 
-/** Writes a finished attempt: the delivery's log line, the subscription's health, and a disable with its event. */
+/** A success refreshes `last_success_at` at most this often: thousands of deliveries a second must not queue on one row. */
+const SUCCESS_STAMP_MS = 1000;
+
+/**
+ * Writes a finished attempt: the delivery's log line, the subscription's health, and — rarely — a
+ * disable with its audit entry and event. The common case is two short statements, and a
+ * subscription's row is written only when its health changes (or its last success is a second
+ * old), so concurrent deliveries to one receiver do not queue on it.
+ */
 export async function recordOutcome(
   deps: WriteDeps,
   delivery: ClaimedDelivery,
   outcome: Outcome,
   random: number,
 ): Promise<Decision> {
-  return writeChange(deps, async (tx, change) => {
-    const now = change.now;
-    const subscription = await tx
-      .selectFrom("subscriptions")
-      .select(["id", "kind", "target", "enabled", "failing_since"])
+  const now = deps.clock();
+  const subscription = await deps.db
+    .selectFrom("subscriptions")
+    .select(["failing_since"])
+    .where("id", "=", delivery.subscriptionId)
+    .executeTakeFirst();
+  const decision = decide(delivery.attempt, outcome, subscription?.failing_since ?? null, now, random);
+  await deps.db
+    .updateTable("deliveries")
+    .set({
+      status: decision.kind === "succeeded" ? "succeeded" : decision.kind === "retry" ? "pending" : "failed",
+      next_attempt_at: decision.kind === "retry" ? decision.at : null,
+      status_code: outcome.statusCode,
+      error: outcome.error,
+      duration_ms: outcome.durationMs,
+      attempted_at: now,
+    })
+    .where("id", "=", delivery.id)
+    .execute();
+  if (!subscription) return decision; // deleted meanwhile: its deliveries went with it
+  if (decision.kind === "succeeded")
+    await deps.db
+      .updateTable("subscriptions")
+      .set({ failing_since: null, last_success_at: now })
       .where("id", "=", delivery.subscriptionId)
-      .forUpdate()
-      .executeTakeFirst();
-    const decision = decide(delivery.attempt, outcome, subscription?.failing_since ?? null, now, random);
-    await tx
-      .updateTable("deliveries")
-      .set({
-        status: decision.kind === "succeeded" ? "succeeded" : decision.kind === "retry" ? "pending" : "failed",
-        next_attempt_at: decision.kind === "retry" ? decision.at : null,
-        status_code: outcome.statusCode,
-        error: outcome.error,
-        duration_ms: outcome.durationMs,
-        attempted_at: now,
-      })
-      .where("id", "=", delivery.id)
+      .where((eb) =>
+        eb.or([
+          eb("failing_since", "is not", null),
+          eb("last_success_at", "is", null),
+          eb("last_success_at", "<", new Date(now.getTime() - SUCCESS_STAMP_MS)),
+        ]),
+      )
       .execute();
-    if (!subscription) return decision; // deleted meanwhile: its deliveries went with it
-    if (decision.kind === "succeeded")
-      await tx
-        .updateTable("subscriptions")
-        .set({ failing_since: null, last_success_at: now })
-        .where("id", "=", subscription.id)
-        .execute();
-    else if (!subscription.failing_since)
-      await tx.updateTable("subscriptions").set({ failing_since: now }).where("id", "=", subscription.id).execute();
-    if (decision.kind === "gave_up" && decision.disable && subscription.enabled) {
-      await tx
-        .updateTable("subscriptions")
-        .set({ enabled: false, disabled_reason: decision.disable, updated_at: now })
-        .where("id", "=", subscription.id)
-        .execute();
-      const details = { kind: subscription.kind, target: subscription.target, reason: decision.disable };
-      change.audit(SYSTEM_ACTOR, {
-        action: "integration.disabled",
-        target: { type: "integration", id: subscription.id },
-        details,
-      });
-      change.event({ type: "integration.disabled", actor: SYSTEM_ACTOR, data: { integrationId: subscription.id, ...details } });
-    }
-    return decision;
+  else
+    await deps.db
+      .updateTable("subscriptions")
+      .set({ failing_since: now })
+      .where("id", "=", delivery.subscriptionId)
+      .where("failing_since", "is", null)
+      .execute();
+  if (decision.kind === "gave_up" && decision.disable) await disable(deps, delivery.subscriptionId, decision.disable);
+  return decision;
+}
+
+/** Turns a subscription off with a reason a person can read, audited, and tells the change log (once). */
+async function disable(deps: WriteDeps, subscriptionId: string, reason: string): Promise<void> {
+  await writeChange(deps, async (tx, change) => {
+    const turnedOff = await tx
+      .updateTable("subscriptions")
+      .set({ enabled: false, disabled_reason: reason, updated_at: change.now })
+      .where("id", "=", subscriptionId)
+      .where("enabled", "=", true)
+      .returning(["id", "kind", "target"])
+      .executeTakeFirst();
+    if (!turnedOff) return; // already off, or deleted
+    const details = { kind: turnedOff.kind, target: turnedOff.target, reason };
+    change.audit(SYSTEM_ACTOR, { action: "integration.disabled", target: { type: "integration", id: turnedOff.id }, details });
+    change.event({ type: "integration.disabled", actor: SYSTEM_ACTOR, data: { integrationId: turnedOff.id, ...details } });
   });
 }

@@ -77,7 +77,7 @@ export async function fanOut(db: Kysely<Database>, now: Date): Promise<{ events:
           subscription_id: subscription.id,
           event_id: event.id,
           event_type: event.type,
-          rollout_id: event.rollout_id,
+          order_key: orderKeyOf(event),
           payload: json,
           next_attempt_at: now,
           created_at: now,
@@ -113,10 +113,20 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Leases up to `limit` due deliveries of enabled subscriptions. Per subscription and rollout,
- * only the oldest pending delivery is due: a receiver sees a rollout's events in order (its
- * `completed` never before its `wave_started`), at the price that a failing one holds back the
- * rollout's later ones until it succeeds or gives up.
+ * What must arrive in order: a rollout's lifecycle (`created` before `wave_started` before
+ * `completed`), and one device's events within a rollout (`retry_scheduled` before `failed`). A
+ * wave's thousands of device failures are not queued behind each other — strict order across
+ * them would send one at a time — so a `device.failed` may arrive after its rollout's `failed`.
+ */
+export function orderKeyOf(event: { type: string; rollout_id: string | null; device_id: string | null }): string | null {
+  if (!event.rollout_id) return null;
+  return event.type.startsWith("device.") && event.device_id ? `${event.rollout_id}/${event.device_id}` : event.rollout_id;
+}
+
+/**
+ * Leases up to `limit` due deliveries of enabled subscriptions. Per subscription and order key,
+ * only the oldest pending delivery is due, at the price that a failing one holds back the later
+ * ones with its key until it succeeds or gives up.
  */
 export async function claimDue(db: Kysely<Database>, now: Date, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
@@ -140,7 +150,7 @@ export async function claimDue(db: Kysely<Database>, now: Date, leaseMs: number,
       WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}
         AND NOT EXISTS (
           SELECT 1 FROM deliveries earlier
-          WHERE earlier.subscription_id = d.subscription_id AND earlier.rollout_id = d.rollout_id
+          WHERE earlier.subscription_id = d.subscription_id AND earlier.order_key = d.order_key
             AND earlier.status = 'pending' AND earlier.id < d.id)
       ORDER BY d.next_attempt_at, d.id
       LIMIT ${limit}
