@@ -1,4 +1,4 @@
-// `npm run bench` — seeds the local PostgreSQL, runs every figure (B1–B8) with its baseline in the
+// `npm run bench` — seeds the local PostgreSQL, runs every figure (B1–B9) with its baseline in the
 // same run, prints a table and writes bench/results/latest.json. `--smoke` runs everything at a
 // tiny scale in seconds (CI keeps it working); `--only B1,B3` picks figures.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { endToEnd } from "./figures/b5Fleet";
 import { dashboard } from "./figures/b6Dashboard";
 import { stagedRollouts } from "./figures/b7Staged";
 import { waitingRollouts } from "./figures/b8Waiting";
+import { integrations } from "./figures/b9Integrations";
 import { sql } from "@signalbeam/db";
 import { freshDatabase } from "./lib/database";
 import { BENCH_BUNDLE_ID, seedBundle, seedDevices, seedGroup } from "./lib/seed";
@@ -72,6 +73,7 @@ try {
     const rawInsertSeconds = bulk.figures.find((figure) => figure.id === "B3-group")!.baseline!.value;
     if (wanted("B7")) figures.push(...(await stagedRollouts(context, bulk.activeRolloutId, rawInsertSeconds * 1000)));
     if (wanted("B8")) figures.push(...(await waitingRollouts(context)));
+    if (wanted("B9")) figures.push(...(await integrations(context)));
   } finally {
     await server.stop();
   }

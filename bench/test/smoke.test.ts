@@ -48,6 +48,8 @@ describe.runIf(postgres)("npm run bench -- --smoke", () => {
       "B5-rss",
       "B6-js",
       "B6-page",
+      "B9-lag",
+      "B9-reports",
     ])
       expect(ids).toContain(id);
     expect(results.figures.filter((figure) => !figure.correct)).toEqual([]);
