@@ -365,4 +365,15 @@ describe.each(testDatabases)("webhooks on $name", (database) => {
     expect(disabled.status).toBe(409);
     expect(disabled.body.message).toMatch(/disabled: enable it first/);
   });
+
+  it("keeps finished deliveries in the log for 30 days", async () => {
+    const hook = await subscribe();
+    await rollout();
+    await server.integrations.settled();
+    expect((await api.get(`/webhooks/${hook.id}/deliveries`)).body.data).toHaveLength(1);
+    await advance(29 * 24 * 3600);
+    expect((await api.get(`/webhooks/${hook.id}/deliveries`)).body.data).toHaveLength(1);
+    await advance(2 * 24 * 3600);
+    expect((await api.get(`/webhooks/${hook.id}/deliveries`)).body.data).toHaveLength(0);
+  });
 });

@@ -80,6 +80,8 @@ export async function integrations(context: BenchContext): Promise<Figure[]> {
         notes:
           `${withHooks.reports.toLocaleString("en-US")} reports in ${(withHooks.ms / 1000).toFixed(1)} s with, ` +
           `${without.reports.toLocaleString("en-US")} in ${(without.ms / 1000).toFixed(1)} s without; ` +
+          `server CPU ${withHooks.serverCpuMsPerReport.toFixed(2)} ms per report with (deliveries included), ` +
+          `${without.serverCpuMsPerReport.toFixed(2)} ms without; ` +
           `rollouts ended ${withHooks.status} / ${without.status}; ${withHooks.errors + without.errors} failed reports`,
       },
     ];
@@ -164,6 +166,7 @@ async function driveStagedRollout(context: BenchContext, devices: number, receiv
     else errors++;
   };
   const started = performance.now();
+  const cpuBefore = context.server.stats().cpuSeconds;
   let busyMs = 0;
   await Promise.all(
     Array.from({ length: 50 }, async () => {
@@ -181,6 +184,7 @@ async function driveStagedRollout(context: BenchContext, devices: number, receiv
     }),
   );
   const ms = performance.now() - started;
+  const serverCpuMsPerReport = ((context.server.stats().cpuSeconds - cpuBefore) * 1000) / Math.max(1, reports);
   await watcher;
   // The last events (the rollout's end) are seen by the watcher's final pass.
   const tail = await sql<{ id: string; at: Date }>`
@@ -193,7 +197,7 @@ async function driveStagedRollout(context: BenchContext, devices: number, receiv
   // Reports per second of the 50 reporters' busy time: the waits for a wave to be released (the
   // controller's gate) are the same in both runs and not report throughput.
   const reportsPerSecond = reports / (busyMs / 50 / 1000);
-  return { rolloutId, events, reports, errors, ms, reportsPerSecond, status, exact: check.rows[0]!.exact };
+  return { rolloutId, events, reports, errors, ms, reportsPerSecond, serverCpuMsPerReport, status, exact: check.rows[0]!.exact };
 }
 
 /** The subscriptions' endpoint: answers 204 at once and notes when each (subscription, webhook-id) arrived. */

@@ -1,7 +1,8 @@
 import type { Deps } from "../deps";
 import { isDatabaseUnavailable } from "../shared/errors";
 import { type ClaimedDelivery, claimDue, fanOut } from "./deliveryQueue";
-import { recordOutcome } from "./deliveryOutcome";
+import { recordOutcome, recordSuccesses } from "./deliveryOutcome";
+import type { Outcome } from "./sender";
 
 export interface IntegrationWorker {
   /** Fans out new events and starts every due delivery there is room for; resolves when none is left to start. */
@@ -10,6 +11,10 @@ export interface IntegrationWorker {
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The delivery log keeps finished deliveries this long (pending ones until they finish). */
+export const DELIVERY_LOG_DAYS = 30;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface WorkerOptions {
   /** How often to look for work that no commit of this process announced (other replicas, retries); 0: never. */
@@ -35,6 +40,38 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
   let pumping: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  // The change log is read when this process committed events, and at each tick (other replicas'
+  // events); a finished attempt only asks for a claim.
+  let fanOutWanted = true;
+
+  // Successes are written in batches: a flush every few milliseconds, or at 64.
+  let successes: { delivery: ClaimedDelivery; outcome: Outcome; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushSuccesses = () => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const batch = successes;
+    successes = [];
+    recordSuccesses(deps, batch).then(
+      () => batch.forEach((item) => item.resolve()),
+      (error: unknown) => batch.forEach((item) => item.reject(error)),
+    );
+  };
+  const recordSuccess = (delivery: ClaimedDelivery, outcome: Outcome) =>
+    new Promise<void>((resolve, reject) => {
+      successes.push({ delivery, outcome, resolve, reject });
+      if (successes.length >= 64) flushSuccesses();
+      else flushTimer ??= setTimeout(flushSuccesses, 5);
+    });
+
+  // Attempts that finish close together ask for one claim between them.
+  let claimTimer: ReturnType<typeof setTimeout> | undefined;
+  const claimSoon = () => {
+    claimTimer ??= setTimeout(() => {
+      claimTimer = undefined;
+      kick();
+    }, 5);
+  };
 
   const attempt = (delivery: ClaimedDelivery): void => {
     const work = (async () => {
@@ -42,7 +79,8 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
         { kind: delivery.kind, target: delivery.target, secrets: delivery.secrets },
         { messageId: delivery.eventId ?? `delivery_${delivery.id}`, payload: delivery.payload },
       );
-      await recordOutcome(deps, delivery, outcome, random());
+      if (outcome.ok) await recordSuccess(delivery, outcome);
+      else await recordOutcome(deps, delivery, outcome, random());
       const lagMs = outcome.ok && delivery.attempt === 1 ? deps.clock().getTime() - Date.parse(delivery.payload.timestamp) : null;
       deps.metrics.delivered(delivery.kind, outcome.ok, outcome.durationMs, lagMs);
     })()
@@ -55,13 +93,32 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
       .finally(() => {
         inFlight.delete(work);
         // A finished attempt may unblock the same rollout's next event, or make room.
-        kick();
+        claimSoon();
       });
     inFlight.add(work);
   };
 
+  let prunedAt = 0;
+  /** Finished deliveries older than the log's retention go, a bounded batch per hour and replica. */
+  const prune = async (): Promise<void> => {
+    const now = deps.clock();
+    if (now.getTime() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = now.getTime();
+    const cutoff = new Date(now.getTime() - DELIVERY_LOG_DAYS * 24 * 60 * 60 * 1000);
+    await deps.db
+      .deleteFrom("deliveries")
+      .where("id", "in", (eb) =>
+        eb.selectFrom("deliveries").select("id").where("status", "!=", "pending").where("created_at", "<", cutoff).limit(50_000),
+      )
+      .execute();
+  };
+
   const pass = async (): Promise<void> => {
-    while (!stopped && (await fanOut(deps.db, deps.clock())).events > 0);
+    await prune();
+    if (fanOutWanted) {
+      fanOutWanted = false;
+      while (!stopped && (await fanOut(deps.db, deps.clock())).events > 0);
+    }
     while (!stopped) {
       const room = concurrency - inFlight.size;
       if (room <= 0) return;
@@ -94,14 +151,19 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
     });
   }
 
-  const unsubscribe = deps.events.onEventsCommitted(kick);
+  const readLog = () => {
+    fanOutWanted = true;
+    kick();
+  };
+  const unsubscribe = deps.events.onEventsCommitted(readLog);
   const tickMs = options.tickMs ?? 500;
-  const timer = tickMs > 0 ? setInterval(kick, tickMs) : undefined;
+  const timer = tickMs > 0 ? setInterval(readLog, tickMs) : undefined;
   timer?.unref();
 
   return {
     runDue,
     async settled() {
+      fanOutWanted = true;
       for (;;) {
         await runDue();
         if (inFlight.size === 0) return;
@@ -111,6 +173,7 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(claimTimer);
       unsubscribe();
       await pumping?.catch(() => undefined);
       await Promise.all([...inFlight]);
