@@ -151,9 +151,14 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
     });
   }
 
+  // Commits close together (a burst of failure reports) share one read of the log.
+  let readTimer: ReturnType<typeof setTimeout> | undefined;
   const readLog = () => {
     fanOutWanted = true;
-    kick();
+    readTimer ??= setTimeout(() => {
+      readTimer = undefined;
+      kick();
+    }, 5);
   };
   const unsubscribe = deps.events.onEventsCommitted(readLog);
   const tickMs = options.tickMs ?? 500;
@@ -174,6 +179,7 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
       stopped = true;
       clearInterval(timer);
       clearTimeout(claimTimer);
+      clearTimeout(readTimer);
       unsubscribe();
       await pumping?.catch(() => undefined);
       await Promise.all([...inFlight]);
