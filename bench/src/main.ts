@@ -73,7 +73,6 @@ try {
     const rawInsertSeconds = bulk.figures.find((figure) => figure.id === "B3-group")!.baseline!.value;
     if (wanted("B7")) figures.push(...(await stagedRollouts(context, bulk.activeRolloutId, rawInsertSeconds * 1000)));
     if (wanted("B8")) figures.push(...(await waitingRollouts(context)));
-    if (wanted("B9")) figures.push(...(await integrations(context)));
   } finally {
     await server.stop();
   }
@@ -98,6 +97,8 @@ try {
       await fleetDatabase.drop();
     }
   }
+  // Each of B9's two runs in a database and server of its own.
+  if (wanted("B9")) figures.push(...(await integrations(context)));
 } finally {
   await database.drop();
 }

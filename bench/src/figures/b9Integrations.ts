@@ -2,7 +2,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "@signalbeam/db";
 import { operatorApi } from "../lib/api";
-import { deviceId, deviceToken } from "../lib/seed";
+import { freshDatabase } from "../lib/database";
+import { deviceId, deviceToken, seedBundle, seedDevices, seedGroup } from "../lib/seed";
+import { startServerProcess } from "../lib/serverProcess";
 import type { BenchContext, Figure } from "../types";
 
 /**
@@ -17,37 +19,38 @@ import type { BenchContext, Figure } from "../types";
  * every subscription. B9-reports: the report rate with the subscriptions, as a ratio of the rate
  * without (the target allows a 10 % drop).
  */
-export async function integrations(context: BenchContext): Promise<Figure[]> {
-  const api = operatorApi(context.server.url, context.adminToken);
+export async function integrations(
+  context: Omit<BenchContext, "server" | "database" | "databaseUrl" | "groupId">,
+): Promise<Figure[]> {
   const devices = context.devices;
   const receiver = await startReceiver();
   const subscriptions = 10;
   try {
-    const hooks: string[] = [];
-    for (let index = 0; index < subscriptions; index++)
-      hooks.push(
-        (
-          await api.expectStatus(201, "POST", "/webhooks", {
-            url: `${receiver.url}/hook/${index}`,
-            eventTypes: ["*"],
-            description: `B9 receiver ${index}`,
-          })
-        ).body.id as string,
-      );
-    // With the subscriptions first: the second run finds a database grown by the first, which
-    // would otherwise be counted against the subscriptions.
-    const withHooks = await driveStagedRollout(context, devices, receiver);
-    // Everything committed must arrive: wait for the backlog (a minute at most).
+    // Each run in a database and server of its own, seeded alike: the second run must not find a
+    // database the first one grew (a run on a used one measured up to 15 % slower).
+    const withHooks = await inFreshFleet(context, "signalbeam_bench_b9_with", async (fleet) => {
+      const api = operatorApi(fleet.server.url, fleet.adminToken);
+      for (let index = 0; index < subscriptions; index++)
+        await api.expectStatus(201, "POST", "/webhooks", {
+          url: `${receiver.url}/hook/${index}`,
+          eventTypes: ["*"],
+          description: `B9 receiver ${index}`,
+        });
+      const run = await driveStagedRollout(fleet, devices, receiver);
+      // Everything committed must arrive: wait for the backlog (a minute at most).
+      const deadline = Date.now() + 60_000;
+      while (receiver.deliveries() < run.events.size * subscriptions && Date.now() < deadline) await sleep(100);
+      return run;
+    });
     const expected = withHooks.events.size * subscriptions;
-    const deadline = Date.now() + 60_000;
-    while (receiver.deliveries() < expected && Date.now() < deadline) await sleep(100);
     const lags = receiver.lags(withHooks.events);
     const quantile = (values: number[], q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
     const p = (q: number) => quantile(lags.upper, q);
     const complete = receiver.distinct() === expected;
     const duplicates = receiver.deliveries() - receiver.distinct();
-    for (const id of hooks) await api.expectStatus(204, "DELETE", `/webhooks/${id}`);
-    const without = await driveStagedRollout(context, devices, null);
+    const without = await inFreshFleet(context, "signalbeam_bench_b9_without", (fleet) =>
+      driveStagedRollout(fleet, devices, null),
+    );
 
     const ratio = withHooks.reportsPerSecond / without.reportsPerSecond;
     return [
@@ -93,6 +96,29 @@ export async function integrations(context: BenchContext): Promise<Figure[]> {
 }
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** A fresh database seeded like the main run's (devices, bundle, one group), and a server process on it. */
+async function inFreshFleet<T>(
+  context: Omit<BenchContext, "server" | "database" | "databaseUrl" | "groupId">,
+  name: string,
+  run: (fleet: BenchContext) => Promise<T>,
+): Promise<T> {
+  const database = await freshDatabase(name);
+  try {
+    await seedDevices(database.handle.db, 1, context.devices);
+    await seedBundle(database.handle.db, ["1.0.0", "1.1.0", "1.2.0"]);
+    const groupId = await seedGroup(database.handle.db, "B9 Fleet", 1, context.devices);
+    await sql`ANALYZE`.execute(database.handle.db);
+    const server = await startServerProcess({ databaseUrl: database.url, port: context.port });
+    try {
+      return await run({ ...context, database: database.handle, databaseUrl: database.url, server, groupId });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
 
 /**
  * Creates the staged rollout and reports every released device to its end, 50 devices at a time,
@@ -148,7 +174,7 @@ async function driveStagedRollout(context: BenchContext, devices: number, receiv
 
   const created = await api.expectStatus(201, "POST", "/rollouts", {
     bundleId: context.bundleId,
-    version: receiver ? "1.1.0" : "1.0.0",
+    version: "1.1.0",
     targetType: "group",
     groupIds: [context.groupId],
     policy: { waves: [{ percent: 1 }, { percent: 10 }, { percent: 100 }], gate: { successPercent: 90 } },
