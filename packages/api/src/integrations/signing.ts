@@ -17,10 +17,21 @@ export interface SignedHeaders {
   "webhook-signature": string;
 }
 
+/** Signers by secret (a Webhook decodes its key once); a handful of subscriptions, so never pruned but by size. */
+const signers = new Map<string, Webhook>();
+function signerOf(secret: string): Webhook {
+  let signer = signers.get(secret);
+  if (!signer) {
+    if (signers.size >= 1000) signers.clear();
+    signers.set(secret, (signer = new Webhook(secret)));
+  }
+  return signer;
+}
+
 export function signWebhook(secrets: readonly string[], id: string, at: Date, body: string): SignedHeaders {
   return {
     "webhook-id": id,
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-    "webhook-signature": secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(" "),
+    "webhook-signature": secrets.map((secret) => signerOf(secret).sign(id, at, body)).join(" "),
   };
 }
