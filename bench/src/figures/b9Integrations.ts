@@ -36,7 +36,7 @@ export async function integrations(
           eventTypes: ["*"],
           description: `B9 receiver ${index}`,
         });
-      const run = await driveStagedRollout(fleet, devices, receiver);
+      const run = await driveStagedRollout(fleet, devices);
       // Everything committed must arrive: wait for the backlog (a minute at most).
       const deadline = Date.now() + 60_000;
       while (receiver.deliveries() < run.events.size * subscriptions && Date.now() < deadline) await sleep(100);
@@ -48,9 +48,7 @@ export async function integrations(
     const p = (q: number) => quantile(lags.upper, q);
     const complete = receiver.distinct() === expected;
     const duplicates = receiver.deliveries() - receiver.distinct();
-    const without = await inFreshFleet(context, "signalbeam_bench_b9_without", (fleet) =>
-      driveStagedRollout(fleet, devices, null),
-    );
+    const without = await inFreshFleet(context, "signalbeam_bench_b9_without", (fleet) => driveStagedRollout(fleet, devices));
 
     const ratio = withHooks.reportsPerSecond / without.reportsPerSecond;
     return [
@@ -95,8 +93,6 @@ export async function integrations(
   }
 }
 
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-
 /** A fresh database seeded like the main run's (devices, bundle, one group), and a server process on it. */
 async function inFreshFleet<T>(
   context: Omit<BenchContext, "server" | "database" | "databaseUrl" | "groupId">,
@@ -125,7 +121,7 @@ async function inFreshFleet<T>(
  * as soon as each is released; records when each change-log event of the rollout first became
  * visible. Resolves when the rollout has ended.
  */
-async function driveStagedRollout(context: BenchContext, devices: number, receiver: Receiver | null) {
+async function driveStagedRollout(context: BenchContext, devices: number) {
   const db = context.database.db;
   const api = operatorApi(context.server.url, context.adminToken);
   const ids = Array.from({ length: devices }, (_, index) => deviceId(index + 1));
@@ -139,7 +135,8 @@ async function driveStagedRollout(context: BenchContext, devices: number, receiv
 
   let done = false;
   let status = "";
-  let rolloutId: string | undefined;
+  // Set once the rollout exists; the watcher, started before, reads it.
+  let rolloutId: string | undefined = undefined;
   let cursor = { wave: -1, device: "" };
   const queue: string[] = [];
   // The change log and the rollout's released devices, watched from the side (as a CDC reader would),
