@@ -1,5 +1,4 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { spawn } from "node:child_process";
 import { sql } from "@signalbeam/db";
 import { operatorApi } from "../lib/api";
 import { freshDatabase } from "../lib/database";
@@ -39,15 +38,16 @@ export async function integrations(
       const run = await driveStagedRollout(fleet, devices);
       // Everything committed must arrive: wait for the backlog (a minute at most).
       const deadline = Date.now() + 60_000;
-      while (receiver.deliveries() < run.events.size * subscriptions && Date.now() < deadline) await sleep(100);
+      while ((await receiver.counts()).count < run.events.size * subscriptions && Date.now() < deadline) await sleep(100);
       return run;
     });
     const expected = withHooks.events.size * subscriptions;
-    const lags = receiver.lags(withHooks.events);
+    const lags = await receiver.lags(withHooks.events);
+    const counts = await receiver.counts();
     const quantile = (values: number[], q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
     const p = (q: number) => quantile(lags.upper, q);
-    const complete = receiver.distinct() === expected;
-    const duplicates = receiver.deliveries() - receiver.distinct();
+    const complete = counts.distinct === expected;
+    const duplicates = counts.count - counts.distinct;
     const without = await inFreshFleet(context, "signalbeam_bench_b9_without", (fleet) => driveStagedRollout(fleet, devices));
 
     const ratio = withHooks.reportsPerSecond / without.reportsPerSecond;
@@ -63,7 +63,7 @@ export async function integrations(
         correct: complete && withHooks.errors === 0,
         notes:
           `${withHooks.events.size.toLocaleString("en-US")} events × ${subscriptions} subscriptions = ` +
-          `${expected.toLocaleString("en-US")} deliveries, ${receiver.distinct().toLocaleString("en-US")} arrived` +
+          `${expected.toLocaleString("en-US")} deliveries, ${counts.distinct.toLocaleString("en-US")} arrived` +
           `${duplicates ? ` (+${duplicates} sent again)` : ""}; lag from the event's transaction start (an upper bound): ` +
           `p50 ${Math.round(p(0.5))} ms, max ${Math.round(lags.upper.at(-1) ?? NaN)} ms (the rollout's create: its transaction's length); ` +
           `from a 20 ms watcher seeing the commit (a lower bound): p50 ${Math.round(quantile(lags.lower, 0.5))} ms, ` +
@@ -225,31 +225,50 @@ async function driveStagedRollout(context: BenchContext, devices: number) {
   return { rolloutId, events, reports, errors, ms, reportsPerSecond, serverCpuMsPerReport, status, exact: check.rows[0]!.exact };
 }
 
-/** The subscriptions' endpoint: answers 204 at once and notes when each (subscription, webhook-id) arrived. */
-async function startReceiver() {
-  const arrivals = new Map<string, number>(); // "path webhook-id" → first arrival
-  let count = 0;
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => {
-      count++;
-      const key = `${request.url} ${request.headers["webhook-id"]}`;
-      if (!arrivals.has(key)) arrivals.set(key, Date.now());
-      response.writeHead(204).end();
-    });
+/**
+ * The subscriptions' endpoint, in a process of its own (a receiver lives elsewhere; in the load
+ * client's process it would slow the reporters it is measured against): answers 204 at once and
+ * notes when each (subscription, webhook-id) first arrived.
+ */
+const receiverScript = `
+const http = require("node:http");
+const arrivals = new Map();
+let count = 0;
+const server = http.createServer((request, response) => {
+  request.resume();
+  request.on("end", () => {
+    count++;
+    const key = request.url + " " + request.headers["webhook-id"];
+    if (!arrivals.has(key)) arrivals.set(key, Date.now());
+    response.writeHead(204).end();
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+process.on("message", (message) => {
+  if (message === "counts") process.send({ count, distinct: arrivals.size });
+  if (message === "arrivals") process.send({ arrivals: [...arrivals] });
+});
+`;
+
+async function startReceiver() {
+  const child = spawn(process.execPath, ["-e", receiverScript], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const next = () => new Promise<any>((resolve) => child.once("message", resolve));
+  const { port } = await next();
+  const ask = async (question: string) => {
+    const answer = next();
+    child.send(question);
+    return answer;
+  };
   return {
     url: `http://127.0.0.1:${port}`,
-    deliveries: () => count,
-    distinct: () => arrivals.size,
+    counts: (): Promise<{ count: number; distinct: number }> => ask("counts"),
     /**
      * Every arrival's lag behind its event's commit, sorted: `upper` from the event's transaction
      * start (at least the true lag), `lower` from when the watcher saw it (at most the true lag).
      */
-    lags(events: Map<string, { at: number; seen: number }>) {
+    async lags(events: Map<string, { at: number; seen: number }>) {
+      const { arrivals } = (await ask("arrivals")) as { arrivals: [string, number][] };
       const upper: number[] = [];
       const lower: number[] = [];
       for (const [key, arrived] of arrivals) {
@@ -263,8 +282,9 @@ async function startReceiver() {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill();
       }),
   };
 }
