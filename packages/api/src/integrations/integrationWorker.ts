@@ -168,10 +168,19 @@ export function startIntegrationWorker(deps: Deps, options: WorkerOptions = {}):
   return {
     runDue,
     async settled() {
-      fanOutWanted = true;
+      // Timers armed by commits or finished attempts would only run what this loop runs; cleared
+      // here, so nothing queries the database after `settled` resolves unless something new happens.
+      const disarm = () => {
+        clearTimeout(readTimer);
+        readTimer = undefined;
+        clearTimeout(claimTimer);
+        claimTimer = undefined;
+      };
       for (;;) {
+        disarm();
+        fanOutWanted = true;
         await runDue();
-        if (inFlight.size === 0) return;
+        if (inFlight.size === 0) return disarm();
         await Promise.all([...inFlight]);
       }
     },
