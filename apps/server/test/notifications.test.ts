@@ -164,6 +164,20 @@ describe.each(testDatabases)("notification channels on $name", (database) => {
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(/^target: must be an email address/);
     expect((await api.get(`/notification-channels/${channel.body.id}`)).body.target).toBe("team@example.com");
+    // The same rule as on create, for a Slack channel too.
+    const slack = await api.post("/notification-channels", {
+      kind: "slack",
+      target: "https://hooks.example.com/a",
+      eventTypes: ["*"],
+    });
+    for (const [target, message] of [
+      ["https://user:pw@hooks.example.com/a", /^target: must not contain credentials/],
+      ["https://hooks.example.com/a#x", /^target: must not contain a #fragment/],
+    ] as const) {
+      const refused = await api.request("PATCH", `/notification-channels/${slack.body.id}`, { body: { target } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toMatch(message);
+    }
   });
 });
 

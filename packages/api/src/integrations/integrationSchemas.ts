@@ -156,11 +156,14 @@ export const updateChannelInput = z.strictObject({
 
 export const listChannelDeliveriesInput = listDeliveriesInput.omit({ webhookId: true }).extend({ channelId: uuidSchema });
 
-/** A channel's target must suit its kind; also run on PATCH, against the stored kind. */
-export function checkTarget(kind: "slack" | "email", target: string, context: z.RefinementCtx): void {
+/** What is wrong with a channel's target for its kind, or null; on create, and on PATCH against the stored kind. */
+export function targetProblems(kind: "slack" | "email", target: string): string[] {
   const result = (kind === "email" ? emailSchema : endpointUrlSchema).safeParse(target);
-  if (!result.success)
-    for (const issue of result.error.issues) context.addIssue({ code: "custom", message: issue.message, path: ["target"] });
+  return result.success ? [] : result.error.issues.map((issue) => issue.message);
+}
+
+function checkTarget(kind: "slack" | "email", target: string, context: z.RefinementCtx): void {
+  for (const message of targetProblems(kind, target)) context.addIssue({ code: "custom", message, path: ["target"] });
 }
 
 export const webhookPage = pageEnvelope(webhookSchema);

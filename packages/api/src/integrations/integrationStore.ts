@@ -7,6 +7,7 @@ import { iso, isoOrNull } from "../shared/schemas";
 import { writeChange } from "../shared/writeChange";
 import { signingSecrets } from "./deliveryQueue";
 import type { EventPayload } from "./messages";
+import { targetProblems } from "./integrationSchemas";
 import { generateWebhookSecret } from "./signing";
 
 /**
@@ -164,19 +165,10 @@ export async function updateIntegration(deps: Deps, actor: AuditActor, kinds: Ki
   return getIntegration(deps.db, kinds, id, deps.clock());
 }
 
-/** PATCH cannot use the create schema's per-kind check (the kind is stored): the same rule, here. */
-function checkChannelTarget(kind: SubscriptionKind, target: string): void {
-  const ok =
-    kind === "email"
-      ? /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(target) && target.length <= 254
-      : /^https?:\/\/[^/\s@]+(\/\S*)?$/i.test(target) && target.length <= 2000;
-  if (!ok) {
-    const message =
-      kind === "email"
-        ? "must be an email address such as oncall@example.com"
-        : "must be an absolute http(s) URL without credentials";
-    throw new InputValidationError(`target: ${message}`, [{ path: "target", message }]);
-  }
+/** PATCH cannot use the create schema's per-kind check (the kind is stored): the same check, here. */
+function checkChannelTarget(kind: "slack" | "email", target: string): void {
+  const [message] = targetProblems(kind, target);
+  if (message) throw new InputValidationError(`target: ${message}`, [{ path: "target", message }]);
 }
 
 export async function deleteIntegration(deps: Deps, actor: AuditActor, kinds: Kinds, id: string): Promise<void> {
