@@ -13,6 +13,8 @@ export interface DatabaseHandle {
   kind: DatabaseKind;
   /** Where the data lives: a redacted connection URL or the PGlite directory. */
   location: string;
+  /** PostgreSQL's pool, for libraries that bring their own queries (the shared login limiter). */
+  pgPool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ function openPostgres(databaseUrl: string, maxConnections: number, log: QueryLog
     end: () => pool.end(),
   };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connecting }), ...(log ? { log } : {}) });
-  return { db, kind: "postgres", location: redactUrl(databaseUrl), close: () => db.destroy() };
+  return { db, kind: "postgres", location: redactUrl(databaseUrl), pgPool: pool, close: () => db.destroy() };
 }
 
 async function openPglite(dataDir: string, log: QueryLog): Promise<DatabaseHandle> {

@@ -5,6 +5,7 @@ import * as statusDeviceNames from "../migrations/2026-11-27_0003_status_device_
 import * as rolloutTargetCount from "../migrations/2026-12-02_0004_rollout_target_count";
 import * as progressiveDelivery from "../migrations/2026-12-02_0005_progressive_delivery";
 import * as integrations from "../migrations/2026-12-02_0006_integrations";
+import * as loginAttempts from "../migrations/2026-12-02_0007_login_attempts";
 
 /**
  * Migrations are listed here rather than discovered on disk so that they run the same from
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "2026-12-02_0004_rollout_target_count": rolloutTargetCount,
   "2026-12-02_0005_progressive_delivery": progressiveDelivery,
   "2026-12-02_0006_integrations": integrations,
+  "2026-12-02_0007_login_attempts": loginAttempts,
 };
 
 const staticProvider: MigrationProvider = {

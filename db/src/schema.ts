@@ -260,6 +260,13 @@ export interface EventConsumersTable {
   position: string;
 }
 
+/** Failed-login counts shared by replicas (written by rate-limiter-flexible; epoch ms expiry). */
+export interface LoginAttemptsTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
 export interface Database {
   devices: DevicesTable;
   device_groups: DeviceGroupsTable;
@@ -277,6 +284,7 @@ export interface Database {
   subscriptions: SubscriptionsTable;
   deliveries: DeliveriesTable;
   event_consumers: EventConsumersTable;
+  login_attempts: LoginAttemptsTable;
 }
 
 export type Device = Selectable<DevicesTable>;

@@ -24,6 +24,7 @@ describe("parseServerConfig", () => {
         smtpUrl: undefined,
         smtpFrom: undefined,
         deliveryTimeoutMs: 10_000,
+        leaderRetryMs: 2_000,
       },
     });
   });
@@ -48,6 +49,8 @@ describe("parseServerConfig", () => {
     [{ SIGNALBEAM_SMTP_URL: "mail.example.com:25" }, "SIGNALBEAM_SMTP_URL"],
     [{ SIGNALBEAM_DELIVERY_TIMEOUT_MS: "0" }, "SIGNALBEAM_DELIVERY_TIMEOUT_MS"],
     [{ SIGNALBEAM_DELIVERY_TIMEOUT_MS: "soon" }, "SIGNALBEAM_DELIVERY_TIMEOUT_MS"],
+    [{ SIGNALBEAM_LEADER_RETRY_MS: "50" }, "SIGNALBEAM_LEADER_RETRY_MS"],
+    [{ SIGNALBEAM_LEADER_RETRY_MS: "2s" }, "SIGNALBEAM_LEADER_RETRY_MS"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);
@@ -67,6 +70,7 @@ describe("parseServerConfig", () => {
       SIGNALBEAM_SMTP_URL: "smtps://bot:pw@mail.example.com:465",
       SIGNALBEAM_SMTP_FROM: "Fleet <fleet@example.com>",
       SIGNALBEAM_DELIVERY_TIMEOUT_MS: "5000",
+      SIGNALBEAM_LEADER_RETRY_MS: "500",
     });
     expect(result).toMatchObject({
       ok: true,
@@ -82,6 +86,7 @@ describe("parseServerConfig", () => {
         smtpUrl: "smtps://bot:pw@mail.example.com:465",
         smtpFrom: "Fleet <fleet@example.com>",
         deliveryTimeoutMs: 5_000,
+        leaderRetryMs: 500,
       },
     });
   });

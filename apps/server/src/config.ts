@@ -32,6 +32,8 @@ export interface ServerConfig {
   smtpFrom: string | undefined;
   /** One delivery attempt's timeout (webhooks, Slack-compatible, email). */
   deliveryTimeoutMs: number;
+  /** How often a standby replica tries to take the controller's lead (and the leader checks its hold): the failover time. */
+  leaderRetryMs: number;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -98,6 +100,11 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   if (!/^\d+$/.test(timeoutText) || deliveryTimeoutMs < 100 || deliveryTimeoutMs > 60_000)
     errors.push(`SIGNALBEAM_DELIVERY_TIMEOUT_MS must be a whole number from 100 to 60000, got "${timeoutText}"`);
 
+  const leaderText = env.SIGNALBEAM_LEADER_RETRY_MS ?? "2000";
+  const leaderRetryMs = Number(leaderText);
+  if (!/^\d+$/.test(leaderText) || leaderRetryMs < 100 || leaderRetryMs > 60_000)
+    errors.push(`SIGNALBEAM_LEADER_RETRY_MS must be a whole number from 100 to 60000, got "${leaderText}"`);
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -120,6 +127,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       smtpUrl,
       smtpFrom,
       deliveryTimeoutMs,
+      leaderRetryMs,
     },
   };
 }

@@ -25,6 +25,7 @@ try {
     trustProxy: config.trustProxy,
     agentCache: { devices: config.agentCacheDevices, warm: config.agentCacheWarm },
     metricsToken: config.metricsToken,
+    controller: { leaderRetryMs: config.leaderRetryMs },
     integrations: {
       publicUrl: config.publicUrl,
       smtpUrl: config.smtpUrl,

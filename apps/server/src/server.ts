@@ -20,11 +20,20 @@ import {
   type IntegrationWorker,
   type SenderOptions,
   startIntegrationWorker,
+  createLoginLimiter,
+  createRolloutEvents,
+  defaultLoginLimits,
+  postgresLimiterStore,
+  ROLLOUT_NOTICE_CHANNEL,
+  type RolloutEvents,
+  type SharedRolloutEvents,
+  shareRolloutEvents,
 } from "@signalbeam/api";
 import { type DatabaseHandle, migrateToLatest, openDatabase, sql } from "@signalbeam/db";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app";
-import { type CacheListener, listenForCacheChanges } from "./cacheListener";
+import { listenForNotifications, type NotificationListener } from "./notificationListener";
+import { cacheInvalidationChannel, rolloutNoticeChannel } from "./replicaChannels";
 import { electLeader, type LeaderElection } from "./leaderElection";
 
 export interface StartOptions {
@@ -75,8 +84,8 @@ export interface RunningServer {
   cacheWarmer: CacheWarmer;
   /** Procedures answered by fast paths (see createApp). */
   fastPathProcedures: readonly string[];
-  /** The NOTIFY listener that keeps caches right across replicas (PostgreSQL only). */
-  cacheListener: CacheListener | undefined;
+  /** The NOTIFY listener that keeps caches and live views right across replicas (PostgreSQL only). */
+  notificationListener: NotificationListener | undefined;
   /** The policy controller (it acts only while this server leads). */
   controller: PolicyController;
   /** Sends webhooks and notifications (every replica runs one; claims keep them apart). */
@@ -98,16 +107,29 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let election: LeaderElection | undefined;
   let controller: PolicyController | undefined;
   let integrations: IntegrationWorker | undefined;
+  let listener: NotificationListener | undefined;
+  let shared: SharedRolloutEvents | undefined;
   const clock = options.clock;
   const sender = createSender({ ...options.integrations, ...(clock ? { clock } : {}) });
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, "database migrated");
+    // On PostgreSQL other replicas may share the database: change notices and login counts go through it.
+    const pool = database.pgPool;
+    const events: RolloutEvents = pool
+      ? (shared = shareRolloutEvents(createRolloutEvents(), {
+          publish: async (payload) => void (await pool.query("SELECT pg_notify($1, $2)", [ROLLOUT_NOTICE_CHANNEL, payload])),
+          onError: (error) => log.warn({ err: error }, "a change notice for other replicas was lost"),
+        }))
+      : createRolloutEvents();
+    const loginLimiter =
+      options.loginLimiter ?? (pool ? createLoginLimiter(defaultLoginLimits, postgresLimiterStore(pool)) : undefined);
     const deps = createDeps({
       db: database.db,
       log,
+      events,
       ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.loginLimiter ? { loginLimiter: options.loginLimiter } : {}),
+      ...(loginLimiter ? { loginLimiter } : {}),
       agentCache: createAgentCache({ maxDevices: options.agentCache?.devices ?? 250_000 }),
       sender,
     });
@@ -132,14 +154,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       metricsToken: options.metricsToken,
     });
     deps.metrics.watchRollouts(database.db);
-    const listener = options.databaseUrl
-      ? await listenForCacheChanges(options.databaseUrl, deps.agentCache, deps.operatorCache, log)
+    listener = options.databaseUrl
+      ? await listenForNotifications(
+          options.databaseUrl,
+          [cacheInvalidationChannel(deps.agentCache, deps.operatorCache), ...(shared ? [rolloutNoticeChannel(shared)] : [])],
+          log,
+        )
       : undefined;
     if (options.agentCache?.warm ?? true) warmer.start();
     election = options.databaseUrl
       ? await electLeader(options.databaseUrl, log, { retryMs: options.controller?.leaderRetryMs ?? 2_000 })
       : undefined;
     const leadership = election ?? ALWAYS_LEADER;
+    deps.metrics.watchLeadership(() => leadership.isLeader());
     controller = startPolicyController(deps, { leadership, tickMs: options.controller?.tick === false ? 0 : 1000 });
     integrations = startIntegrationWorker(deps, { tickMs: options.integrations?.tick === false ? 0 : 500 });
     server = createServer(app.handler);
@@ -162,7 +189,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       agentCache: deps.agentCache,
       operatorCache: deps.operatorCache,
       cacheWarmer: warmer,
-      cacheListener: listener,
+      notificationListener: listener,
       controller: controller!,
       integrations: integrations!,
       leading: () => leadership.isLeader(),
@@ -179,6 +206,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         sender.close();
         await election?.stop();
         await listener?.stop();
+        await shared?.stop();
         await warmer?.stop();
         await database.close();
       },
@@ -189,6 +217,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await integrations?.stop();
     sender.close();
     await election?.stop();
+    await listener?.stop();
+    await shared?.stop();
     await warmer?.stop();
     await database.close();
     throw error;

@@ -111,7 +111,7 @@ describe.runIf(postgres)("a PostgreSQL outage under traffic", () => {
   });
 
   it("hears other replicas' changes again once its listener is back", async () => {
-    await expect.poll(() => server.cacheListener?.listening(), { timeout: 15_000, interval: 100 }).toBe(true);
+    await expect.poll(() => server.notificationListener?.listening(), { timeout: 15_000, interval: 100 }).toBe(true);
     const replica = await startServer({ databaseUrl: url, demo: false });
     try {
       const { ids, tokens } = await createFleet(api, "relisten", 1);
@@ -122,8 +122,8 @@ describe.runIf(postgres)("a PostgreSQL outage under traffic", () => {
       await admin(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${databaseName}' AND query LIKE 'LISTEN%'`,
       );
-      await expect.poll(() => server.cacheListener?.listening(), { timeout: 5_000, interval: 10 }).toBe(false);
-      await expect.poll(() => server.cacheListener?.listening(), { timeout: 15_000, interval: 50 }).toBe(true);
+      await expect.poll(() => server.notificationListener?.listening(), { timeout: 5_000, interval: 10 }).toBe(false);
+      await expect.poll(() => server.notificationListener?.listening(), { timeout: 15_000, interval: 50 }).toBe(true);
       // Known from memory again, after the resync: from here only a NOTIFY can make this server forget it.
       expect((await poll()).status).toBe(200);
       expect(cachedHere()).toBe(device);

@@ -9,7 +9,14 @@ export { createDeps, type Deps, type DepsOptions, type WriteDeps } from "./deps"
 export type { Access, Principal, UserPrincipal, DevicePrincipal } from "./auth/principal";
 export type { Role } from "./auth/roles";
 export { bootstrapAdmin, type BootstrapResult, BOOTSTRAP_USERNAME } from "./auth/bootstrap";
-export { createLoginLimiter, type LoginLimiter, type LoginLimits } from "./auth/loginLimiter";
+export {
+  createLoginLimiter,
+  defaultLoginLimits,
+  type LimiterStore,
+  type LoginLimiter,
+  type LoginLimits,
+  postgresLimiterStore,
+} from "./auth/loginLimiter";
 export { parseApiKey } from "./auth/secrets";
 export { SESSION_COOKIE } from "./auth/sessionCookie";
 export { accessByPath, openApiPathOf } from "./openapi";
@@ -19,6 +26,14 @@ export { type CacheWarmer, createCacheWarmer } from "./cache/cacheWarmer";
 export { apply as applyCacheChange, decodeChange as decodeCacheChange, INVALIDATION_CHANNEL } from "./cache/invalidation";
 export { type Clock, type Logger, silentLogger, systemClock } from "./shared/logger";
 export { createRolloutEvents, type RolloutEvents } from "./shared/rolloutEvents";
+export {
+  decodeRolloutNotice,
+  encodeRolloutNotices,
+  ROLLOUT_NOTICE_CHANNEL,
+  type RolloutNotice,
+  type SharedRolloutEvents,
+  shareRolloutEvents,
+} from "./shared/sharedRolloutEvents";
 export { toTRPCError } from "./shared/errors";
 export { deriveRolloutStatus } from "./rollouts/rolloutStatus";
 export { type ReportBatcher } from "./rollouts/reportBatcher";

@@ -1,10 +1,10 @@
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres } from "rate-limiter-flexible";
 
 /**
  * Failed logins are counted per client address and per (address, username): a guesser is slowed
  * down on one account and across accounts, while a successful login clears its own count.
- * In memory per process: with several replicas each limits on its own, which still bounds a
- * guesser to replicas × limit (rate-limiter-flexible has a PostgreSQL store for a shared count).
+ * One process counts in memory; replicas share their counts through a store (the server passes
+ * rate-limiter-flexible's PostgreSQL store), or a guesser would get replicas × limit.
  */
 export interface LoginLimiter {
   /** Seconds to wait if this client may not try now, else 0. */
@@ -19,11 +19,33 @@ export interface LoginLimits {
   windowSeconds: number;
 }
 
-const defaultLoginLimits: LoginLimits = { perAccount: 5, perAddress: 20, windowSeconds: 300 };
+export const defaultLoginLimits: LoginLimits = { perAccount: 5, perAddress: 20, windowSeconds: 300 };
 
-export function createLoginLimiter(limits: LoginLimits = defaultLoginLimits): LoginLimiter {
-  const byAccount = new RateLimiterMemory({ points: limits.perAccount, duration: limits.windowSeconds });
-  const byAddress = new RateLimiterMemory({ points: limits.perAddress, duration: limits.windowSeconds });
+/** Makes one counter: `points` per `duration` seconds, its keys under `keyPrefix`. */
+export type LimiterStore = (options: { points: number; duration: number; keyPrefix: string }) => RateLimiterAbstract;
+
+const inMemory: LimiterStore = (options) => new RateLimiterMemory(options);
+
+/**
+ * Counts shared by every replica, in the `login_attempts` table (made by a migration, not by the
+ * library at run time). While PostgreSQL is away the library falls back to a per-process count.
+ */
+export function postgresLimiterStore(pool: unknown): LimiterStore {
+  return (options) =>
+    new RateLimiterPostgres({
+      ...options,
+      storeClient: pool,
+      storeType: "pool",
+      tableName: "login_attempts",
+      tableCreated: true,
+      clearExpiredByTimeout: true,
+      insuranceLimiter: new RateLimiterMemory(options),
+    });
+}
+
+export function createLoginLimiter(limits: LoginLimits = defaultLoginLimits, store: LimiterStore = inMemory): LoginLimiter {
+  const byAccount = store({ points: limits.perAccount, duration: limits.windowSeconds, keyPrefix: "login-account" });
+  const byAddress = store({ points: limits.perAddress, duration: limits.windowSeconds, keyPrefix: "login-address" });
   const accountKey = (address: string, username: string) => `${address}|${username.toLowerCase()}`;
 
   return {

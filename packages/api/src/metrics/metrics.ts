@@ -19,6 +19,8 @@ export interface Metrics {
   delivered(kind: string, ok: boolean, durationMs: number, lagMs: number | null): void;
   /** Rollouts by status, read at each scrape from the database this replica uses. */
   watchRollouts(db: Kysely<Database>): void;
+  /** Whether this replica leads the policy controller, read at each scrape (exactly one replica shows 1). */
+  watchLeadership(isLeader: () => boolean): void;
 }
 
 const CONTROLLER_EVENTS = new Set([
@@ -103,6 +105,15 @@ export function createMetrics(): Metrics {
       for (const row of rows) this.set({ status: row.status }, Number(row.n));
     },
   });
+  let leading: (() => boolean) | undefined;
+  new Gauge({
+    name: "signalbeam_controller_leader",
+    help: "1 on the replica that leads the policy controller, 0 on standbys",
+    registers: [registry],
+    collect() {
+      this.set(leading?.() ? 1 : 0);
+    },
+  });
   return {
     registry,
     committed(committed) {
@@ -130,6 +141,9 @@ export function createMetrics(): Metrics {
     },
     watchRollouts(db) {
       rolloutsDb = db;
+    },
+    watchLeadership(isLeader) {
+      leading = isLeader;
     },
   };
 }

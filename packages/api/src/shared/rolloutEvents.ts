@@ -2,11 +2,13 @@ import { EventEmitter } from "node:events";
 
 /**
  * In-process notices that a rollout changed (created, a device reported, cancelled, retried),
- * emitted after the transaction commits. Live views subscribe to them; with several server
- * replicas this becomes PostgreSQL LISTEN/NOTIFY behind the same interface.
+ * emitted after the transaction commits. Live views subscribe to them. With several server
+ * replicas, `shareRolloutEvents` carries them to the others through PostgreSQL NOTIFY.
  */
 export interface RolloutEvents {
   changed(rolloutId: string): void;
+  /** Every open live view reads again (after a gap in which changes may have been missed). */
+  everythingChanged(): void;
   /** A staged rollout needs the policy controller (a device finished, a manager acted). */
   controllerWanted(rolloutId: string): void;
   /** The controller's subscription to `controllerWanted` (one per process); returns the unsubscribe. */
@@ -28,6 +30,9 @@ export function createRolloutEvents(): RolloutEvents {
   return {
     changed(rolloutId) {
       emitter.emit(rolloutId);
+    },
+    everythingChanged() {
+      for (const name of emitter.eventNames()) if (typeof name === "string") emitter.emit(name);
     },
     controllerWanted(rolloutId) {
       emitter.emit(CONTROLLER, rolloutId);
