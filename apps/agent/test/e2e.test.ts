@@ -5,8 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabases } from "../../server/test/support/databases";
+import { loadBalancerAvailable } from "../../server/test/support/loadBalancer";
+import { startReplicaSet } from "../../server/test/support/replicas";
 import { engine, removeTestContainers, TEST_IMAGES, testLabels } from "./support/engine";
-import { operatorCalls, startTestServer, type TestServer } from "./support/server";
+import { operatorCalls, startTestServer } from "./support/server";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const agentMain = path.join(root, "apps/agent/src/main.ts");
@@ -36,14 +39,67 @@ describe("agent process configuration", () => {
   });
 });
 
+/** What the agent talks to: its URL, a fleet manager's calls, and a way to restart all of it. */
+interface Deployment {
+  url: string;
+  ops: ReturnType<typeof operatorCalls>;
+  /** Every server process goes away for a few seconds mid-rollout, then comes back on the same address. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const postgres = testDatabases.find((database) => database.name === "postgres");
+const deployments = [
+  {
+    name: "one server on embedded PGlite",
+    available: true,
+    async start(dataDir: string): Promise<Deployment> {
+      let test = await startTestServer({ dataDir });
+      return {
+        url: test.server.url,
+        ops: operatorCalls(test.server.url),
+        async restart() {
+          const port = test.server.port;
+          await test.server.close();
+          await new Promise((resolve) => setTimeout(resolve, 3_000)); // the agent's succeeded report has nowhere to go
+          test = await startTestServer({ dataDir, port });
+        },
+        close: () => test.server.close(),
+      };
+    },
+  },
+  {
+    name: "three replicas on PostgreSQL behind HAProxy",
+    available: postgres !== undefined && loadBalancerAvailable,
+    async start(): Promise<Deployment> {
+      const created = await postgres!.create();
+      const set = await startReplicaSet({ databaseUrl: created.url!, count: 3 });
+      return {
+        url: set.url,
+        ops: operatorCalls(set.url, set.adminToken),
+        async restart() {
+          // Killed without a goodbye; meanwhile the balancer has no replica to offer (503).
+          await Promise.all(set.replicas.map((replica) => replica.kill("SIGKILL")));
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          await Promise.all(set.replicas.map((replica) => replica.start()));
+        },
+        close: async () => {
+          await set.close();
+          await created.drop();
+        },
+      };
+    },
+  },
+].filter((deployment) => deployment.available);
+
 /** The real server, the real agent process and a real engine, end to end. */
-describe.runIf(engine)("end to end: server + agent process + container engine", () => {
+describe.runIf(engine).each(deployments)("end to end ($name): server + agent process + container engine", (deployment) => {
   // Collected even when the suite is skipped for want of an engine: nothing may use it before a test runs.
   const docker = engine?.docker as Docker;
   const deviceId = `e2e-${process.pid}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "sb-e2e-data-"));
   const stateDir = mkdtempSync(path.join(tmpdir(), "sb-e2e-agent-"));
-  let test: TestServer;
+  let test: Deployment;
   let agent: ChildProcess;
   let agentLog = "";
   let bundleId: string;
@@ -57,7 +113,7 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
     }));
 
   const statusOf = async (rolloutId: string) =>
-    (await operatorCalls(test.server.url).rowOf(rolloutId, deviceId)) as { status: string; errorMessage: string | null };
+    (await test.ops.rowOf(rolloutId, deviceId)) as { status: string; errorMessage: string | null };
   const settled = (rolloutId: string, ...statuses: string[]) =>
     waitFor(`rollout ${rolloutId} to reach ${statuses.join("/")}`, async () => {
       const row = await statusOf(rolloutId);
@@ -65,9 +121,9 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
     });
 
   beforeAll(async () => {
-    test = await startTestServer({ dataDir });
-    const device = await test.device(deviceId);
-    bundleId = await test.bundle(`e2e-${process.pid}`, {
+    test = await deployment.start(dataDir);
+    const device = await test.ops.device(deviceId);
+    bundleId = await test.ops.bundle(`e2e-${process.pid}`, {
       "1.0.0": [{ name: "app", image: TEST_IMAGES.v1 }],
       "2.0.0": [{ name: "app", image: TEST_IMAGES.v2 }],
       "3.0.0": [{ name: "app", image: TEST_IMAGES.missing }],
@@ -86,7 +142,7 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
       cwd: root,
       env: {
         ...process.env,
-        SIGNALBEAM_API_URL: test.server.url,
+        SIGNALBEAM_API_URL: test.url,
         SIGNALBEAM_DEVICE_ID: device.id,
         SIGNALBEAM_DEVICE_TOKEN: device.token,
         SIGNALBEAM_STATE_DIR: stateDir,
@@ -97,36 +153,36 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
     });
     agent.stdout!.on("data", (chunk) => (agentLog += chunk));
     agent.stderr!.on("data", (chunk) => (agentLog += chunk));
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     agent?.kill("SIGKILL");
     await removeTestContainers(docker, [deviceId], "e2e");
-    await test?.server.close().catch(() => {});
+    await test?.close().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("deploys the first version", async () => {
-    const rolloutId = await test.rollout(bundleId, "1.0.0", [deviceId]);
+    const rolloutId = await test.ops.rollout(bundleId, "1.0.0", [deviceId]);
     await settled(rolloutId, "succeeded");
     expect(await managed()).toEqual([{ version: "1.0.0", running: true, image: TEST_IMAGES.v1 }]);
     // The heartbeat follows the report at the end of the same poll.
     const device = await waitFor("a heartbeat", async () => {
-      const found = await test.call("GET", `/devices/${deviceId}`);
+      const found = await test.ops.call("GET", `/devices/${deviceId}`);
       return found.online ? found : undefined;
     });
     expect(device).toMatchObject({ online: true, currentVersion: "1.0.0", agentVersion: "0.1.0" });
   }, 60_000);
 
   it("upgrades by replacing the container", async () => {
-    const rolloutId = await test.rollout(bundleId, "2.0.0", [deviceId]);
+    const rolloutId = await test.ops.rollout(bundleId, "2.0.0", [deviceId]);
     await settled(rolloutId, "succeeded");
     expect(await managed()).toEqual([{ version: "2.0.0", running: true, image: TEST_IMAGES.v2 }]);
   }, 60_000);
 
   it("fails a missing image with a message naming it while the old version keeps running", async () => {
-    const rolloutId = await test.rollout(bundleId, "3.0.0", [deviceId]);
+    const rolloutId = await test.ops.rollout(bundleId, "3.0.0", [deviceId]);
     const row = await settled(rolloutId, "failed", "succeeded");
     expect(row.status).toBe("failed");
     expect(row.errorMessage).toContain(`image pull failed: ${TEST_IMAGES.missing}`);
@@ -134,12 +190,9 @@ describe.runIf(engine)("end to end: server + agent process + container engine", 
   }, 60_000);
 
   it("rides out a server restart in the middle of a rollout", async () => {
-    const rolloutId = await test.rollout(bundleId, "4.0.0", [deviceId]);
+    const rolloutId = await test.ops.rollout(bundleId, "4.0.0", [deviceId]);
     await settled(rolloutId, "updating");
-    const port = test.server.port;
-    await test.server.close();
-    await new Promise((resolve) => setTimeout(resolve, 3_000)); // the agent's succeeded report has nowhere to go
-    test = await startTestServer({ dataDir, port });
+    await test.restart();
     const row = await settled(rolloutId, "succeeded", "failed");
     expect(row.status).toBe("succeeded");
     expect(await managed()).toEqual([{ version: "4.0.0", running: true, image: TEST_IMAGES.v1 }]);

@@ -1,27 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../src/server";
-import { testDatabases } from "./support/databases";
+import { type ServedTarget, restTargets } from "./support/targets";
 import { countsByGroupBy, createBundleWithVersions, createFleet, tableSnapshot } from "./support/fleet";
 import { type RestClient, restClient } from "./support/http";
 
 const SEED_BUNDLE_ID = "f9c15f6f-a40f-40a8-9c6f-a2bf2786f590";
 
-describe.each(testDatabases)("REST API on $name", (database) => {
-  let server: RunningServer;
+describe.each(restTargets)("REST API on $name", (database) => {
+  let server: ServedTarget;
   let api: RestClient;
-  let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    const created = await database.create();
-    drop = created.drop;
-    server = await startServer({ databaseUrl: created.url, dataDir: created.dataDir, demo: true });
-    api = restClient(server.url, server.bootstrap!.generatedToken);
-  }, 60_000);
+    server = await database.serve({ demo: true });
+    api = restClient(server.url, server.token);
+  }, 120_000);
 
   afterAll(async () => {
     await server?.close();
-    await drop?.();
   });
 
   it("answers /healthz once migrated", async () => {
@@ -77,7 +72,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     // 4. Cancel (curl sends no body and no Content-Type).
     const cancel = await fetch(`${server.url}/api/rollouts/${rolloutId}/cancel`, {
       method: "POST",
-      headers: { authorization: `Bearer ${server.bootstrap!.generatedToken}` },
+      headers: { authorization: `Bearer ${server.token}` },
     });
     expect(cancel.status).toBe(204);
     expect(await cancel.text()).toBe("");
@@ -240,7 +235,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     ]);
     const aRollout = (await api.get(`/rollouts/${a}`)).body;
     expect(aRollout).toMatchObject({ status: "cancelled", progress: { total: 3, cancelled: 3, pending: 0, inProgress: 0 } });
-    expect(await countsByGroupBy(server.database.db, a)).toEqual(aRollout.progress);
+    expect(await countsByGroupBy(server.db, a)).toEqual(aRollout.progress);
     for (const device of ids)
       expect((await api.get(`/devices/${device}/desired-state`, tokens.get(device))).body).toMatchObject({
         rolloutId: b,
@@ -346,7 +341,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       const { rolloutId, reports, cancelled } = await round(5 + ((attempt * 7) % 30));
       expect(reports.every((status) => status === 200 || status === 409)).toBe(true);
       const rollout = (await api.get(`/rollouts/${rolloutId}`)).body;
-      expect(rollout.progress).toEqual(await countsByGroupBy(server.database.db, rolloutId));
+      expect(rollout.progress).toEqual(await countsByGroupBy(server.db, rolloutId));
       if (cancelled === 409) {
         // Every device had finished first: nothing to cancel, nothing raced.
         expect(rollout.status).toMatch(/completed|failed/);
@@ -700,12 +695,12 @@ describe.each(testDatabases)("REST API on $name", (database) => {
     ];
 
     it.each(cases)("$name → $status", async (testCase) => {
-      const before = await tableSnapshot(server.database.db);
+      const before = await tableSnapshot(server.db);
       const response = await api.request(testCase.method, testCase.path, { body: testCase.body, rawBody: testCase.rawBody });
       expect(response.status, JSON.stringify(response.body)).toBe(testCase.status);
       expect(response.body.message).toContain(testCase.mentions);
       expect(typeof response.body.code).toBe("string");
-      expect(await tableSnapshot(server.database.db)).toEqual(before);
+      expect(await tableSnapshot(server.db)).toEqual(before);
     });
 
     it("rejects a report with a status agents may not set", async () => {
@@ -713,7 +708,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       const bundleId = await createBundleWithVersions(api, `bad-report-${database.name}`, ["1.0.0"]);
       const rolloutId = (await api.post("/rollouts", { bundleId, version: "1.0.0", targetType: "device", deviceIds: ids })).body
         .rolloutId;
-      const before = await tableSnapshot(server.database.db);
+      const before = await tableSnapshot(server.db);
       const response = await api.put(
         `/rollouts/${rolloutId}/status`,
         { deviceId: ids[0], status: "cancelled" },
@@ -721,7 +716,7 @@ describe.each(testDatabases)("REST API on $name", (database) => {
       );
       expect(response.status).toBe(400);
       expect(response.body.message).toContain("status");
-      expect(await tableSnapshot(server.database.db)).toEqual(before);
+      expect(await tableSnapshot(server.db)).toEqual(before);
     });
   });
 });

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "@signalbeam/db";
 import { type RunningServer, startServer } from "@signalbeam/server";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../../server/test/support/receiver";
+import { browserAvailable, launchChromium, webDir } from "./support/browser";
 
 /**
  * The dashboard in real Chromium (Debian's, driven by playwright-core) against the real server,
@@ -13,16 +14,10 @@ import { startReceiver } from "../../server/test/support/receiver";
  * SIGNALBEAM_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const webDir = path.resolve(here, "../dist");
 // Kept in the workspace after a CI run (gitignored): apps/web/test-results/screenshots.
 const screenshots = path.resolve(here, "../test-results/screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM) && existsSync(path.join(webDir, "index.html"));
-if (!available && process.env.SIGNALBEAM_REQUIRE_BROWSER === "1")
-  throw new Error(`the dashboard e2e suite needs ${CHROMIUM} and a built dashboard in ${webDir} (npm run build)`);
-if (!available) console.warn(`\n⚠ Skipping the dashboard e2e suite: needs ${CHROMIUM} and a built dashboard (npm run build)\n`);
 
-describe.runIf(available)("dashboard in Chromium", () => {
+describe.runIf(browserAvailable)("dashboard in Chromium", () => {
   let server: RunningServer;
   let browser: Browser;
   let page: Page;
@@ -52,18 +47,7 @@ describe.runIf(available)("dashboard in Chromium", () => {
     server = await startServer({ dataDir: "memory://", demo: true, webDir });
     for (const id of ["web-1", "web-2"])
       tokens.set(id, (await api("POST", "/devices", { id, name: `Kiosk ${id.slice(-1)}` })).token);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     // The content security policy must not block anything the dashboard itself needs.
     page.on("console", (message) => {
