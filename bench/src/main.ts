@@ -1,4 +1,4 @@
-// `npm run bench` — seeds the local PostgreSQL, runs every figure (B1–B9) with its baseline in the
+// `npm run bench` — seeds the local PostgreSQL, runs every figure (B1–B10) with its baseline in the
 // same run, prints a table and writes bench/results/latest.json. `--smoke` runs everything at a
 // tiny scale in seconds (CI keeps it working); `--only B1,B3` picks figures.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -14,6 +14,8 @@ import { dashboard } from "./figures/b6Dashboard";
 import { stagedRollouts } from "./figures/b7Staged";
 import { waitingRollouts } from "./figures/b8Waiting";
 import { integrations } from "./figures/b9Integrations";
+import { replicas } from "./figures/b10Replicas";
+import { loadBalancerAvailable } from "../../apps/server/test/support/loadBalancer";
 import { sql } from "@signalbeam/db";
 import { freshDatabase } from "./lib/database";
 import { BENCH_BUNDLE_ID, seedBundle, seedDevices, seedGroup } from "./lib/seed";
@@ -62,17 +64,8 @@ try {
     bundleId: BENCH_BUNDLE_ID,
   };
   try {
-    // B3 first: it leaves the whole fleet in an active rollout, which B1 polls and B2 reports to.
-    const bulk = await bulkWrites(context);
-    if (wanted("B3")) figures.push(...bulk.figures);
-    if (wanted("B1")) figures.push(...(await agentPolls(context)));
-    if (wanted("B2")) figures.push(...(await statusReports(context, bulk.activeRolloutId)));
-    if (wanted("B6")) figures.push(...(await dashboard(context, bulk.activeRolloutId, BENCH_ADMIN_PASSWORD)));
-    if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId, bulk.listedRolloutId)));
-    // After the reads: these supersede the fleet's active rollout.
-    const rawInsertSeconds = bulk.figures.find((figure) => figure.id === "B3-group")!.baseline!.value;
-    if (wanted("B7")) figures.push(...(await stagedRollouts(context, bulk.activeRolloutId, rawInsertSeconds * 1000)));
-    if (wanted("B8")) figures.push(...(await waitingRollouts(context)));
+    // Figures B1–B8 share this database and server; B5, B9 and B10 bring their own.
+    if (["B1", "B2", "B3", "B4", "B6", "B7", "B8"].some(wanted)) figures.push(...(await sharedFigures(context)));
   } finally {
     await server.stop();
   }
@@ -99,6 +92,9 @@ try {
   }
   // Each of B9's two runs in a database and server of its own.
   if (wanted("B9")) figures.push(...(await integrations(context)));
+  // Two replicas behind HAProxy, in a database and processes of their own.
+  if (wanted("B10") && loadBalancerAvailable) figures.push(...(await replicas(context)));
+  else if (wanted("B10")) say("B10 skipped: HAProxy is not installed (apt-get install haproxy)");
 } finally {
   await database.drop();
 }
@@ -123,3 +119,20 @@ mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 say(`\nwrote ${path.relative(root, out)}`);
 if (figures.some((figure) => !figure.met)) process.exitCode = smoke ? 0 : 1;
+
+/** B1–B4 and B6–B8, in this order on one database and server. */
+async function sharedFigures(context: BenchContext): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  // B3 first: it leaves the whole fleet in an active rollout, which B1 polls and B2 reports to.
+  const bulk = await bulkWrites(context);
+  if (wanted("B3")) figures.push(...bulk.figures);
+  if (wanted("B1")) figures.push(...(await agentPolls(context)));
+  if (wanted("B2")) figures.push(...(await statusReports(context, bulk.activeRolloutId)));
+  if (wanted("B6")) figures.push(...(await dashboard(context, bulk.activeRolloutId, BENCH_ADMIN_PASSWORD)));
+  if (wanted("B4")) figures.push(...(await flatReads(context, bulk.activeRolloutId, bulk.listedRolloutId)));
+  // After the reads: these supersede the fleet's active rollout.
+  const rawInsertSeconds = bulk.figures.find((figure) => figure.id === "B3-group")!.baseline!.value;
+  if (wanted("B7")) figures.push(...(await stagedRollouts(context, bulk.activeRolloutId, rawInsertSeconds * 1000)));
+  if (wanted("B8")) figures.push(...(await waitingRollouts(context)));
+  return figures;
+}

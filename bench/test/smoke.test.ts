@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { loadBalancerAvailable } from "../../apps/server/test/support/loadBalancer";
 
 /**
  * Keeps `npm run bench` working: the whole benchmark at a tiny scale (seconds), checking that every
@@ -20,7 +21,7 @@ describe.runIf(postgres)("npm run bench -- --smoke", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "bench/src/main.ts", "--smoke", "--port", "5180"], {
       cwd: root,
       encoding: "utf8",
-      timeout: 240_000,
+      timeout: 300_000,
     });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const results = JSON.parse(readFileSync(path.join(root, "bench/results/smoke.json"), "utf8")) as {
@@ -50,10 +51,11 @@ describe.runIf(postgres)("npm run bench -- --smoke", () => {
       "B6-page",
       "B9-lag",
       "B9-reports",
+      ...(loadBalancerAvailable ? ["B10-polls", "B10-fleet", "B10-failover"] : []),
     ])
       expect(ids).toContain(id);
     expect(results.figures.filter((figure) => !figure.correct)).toEqual([]);
     expect(results.figures.every((figure) => figure.value > 0)).toBe(true);
     expect(run.stdout).toContain("B1-304");
-  }, 300_000);
+  }, 360_000);
 });

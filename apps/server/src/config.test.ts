@@ -25,6 +25,7 @@ describe("parseServerConfig", () => {
         smtpFrom: undefined,
         deliveryTimeoutMs: 10_000,
         leaderRetryMs: 2_000,
+        databasePoolSize: 20,
       },
     });
   });
@@ -51,6 +52,7 @@ describe("parseServerConfig", () => {
     [{ SIGNALBEAM_DELIVERY_TIMEOUT_MS: "soon" }, "SIGNALBEAM_DELIVERY_TIMEOUT_MS"],
     [{ SIGNALBEAM_LEADER_RETRY_MS: "50" }, "SIGNALBEAM_LEADER_RETRY_MS"],
     [{ SIGNALBEAM_LEADER_RETRY_MS: "2s" }, "SIGNALBEAM_LEADER_RETRY_MS"],
+    [{ SIGNALBEAM_DATABASE_POOL_SIZE: "1" }, "SIGNALBEAM_DATABASE_POOL_SIZE"],
   ])("%o is rejected naming %s", (env, name) => {
     const result = parseServerConfig(env);
     expect(result.ok).toBe(false);
@@ -71,6 +73,7 @@ describe("parseServerConfig", () => {
       SIGNALBEAM_SMTP_FROM: "Fleet <fleet@example.com>",
       SIGNALBEAM_DELIVERY_TIMEOUT_MS: "5000",
       SIGNALBEAM_LEADER_RETRY_MS: "500",
+      SIGNALBEAM_DATABASE_POOL_SIZE: "8",
     });
     expect(result).toMatchObject({
       ok: true,
@@ -87,6 +90,7 @@ describe("parseServerConfig", () => {
         smtpFrom: "Fleet <fleet@example.com>",
         deliveryTimeoutMs: 5_000,
         leaderRetryMs: 500,
+        databasePoolSize: 8,
       },
     });
   });

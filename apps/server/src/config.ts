@@ -34,6 +34,8 @@ export interface ServerConfig {
   deliveryTimeoutMs: number;
   /** How often a standby replica tries to take the controller's lead (and the leader checks its hold): the failover time. */
   leaderRetryMs: number;
+  /** PostgreSQL connections this replica's pool may hold (besides its listener and its leader lock). */
+  databasePoolSize: number;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -105,6 +107,11 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
   if (!/^\d+$/.test(leaderText) || leaderRetryMs < 100 || leaderRetryMs > 60_000)
     errors.push(`SIGNALBEAM_LEADER_RETRY_MS must be a whole number from 100 to 60000, got "${leaderText}"`);
 
+  const poolText = env.SIGNALBEAM_DATABASE_POOL_SIZE ?? "20";
+  const databasePoolSize = Number(poolText);
+  if (!/^\d+$/.test(poolText) || databasePoolSize < 2 || databasePoolSize > 500)
+    errors.push(`SIGNALBEAM_DATABASE_POOL_SIZE must be a whole number from 2 to 500, got "${poolText}"`);
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -128,6 +135,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Conf
       smtpFrom,
       deliveryTimeoutMs,
       leaderRetryMs,
+      databasePoolSize,
     },
   };
 }

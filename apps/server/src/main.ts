@@ -18,6 +18,7 @@ try {
     port: config.port,
     host: config.host,
     databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
     dataDir: config.dataDir,
     demo: config.demo,
     webDir: config.webDir,

@@ -40,6 +40,8 @@ export interface StartOptions {
   port?: number;
   host?: string;
   databaseUrl?: string | undefined;
+  /** PostgreSQL pool size (20 by default). */
+  databasePoolSize?: number;
   dataDir?: string;
   demo?: boolean;
   log?: Logger;
@@ -101,7 +103,12 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? pino({ level: "silent" });
-  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, onQuery: options.onQuery });
+  const database = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    onQuery: options.onQuery,
+    maxConnections: options.databasePoolSize,
+  });
   let server: Server | undefined;
   let warmer: CacheWarmer | undefined;
   let election: LeaderElection | undefined;

@@ -23,5 +23,5 @@ export function operatorApi(url: string, token: string) {
       );
     return result;
   };
-  return { call, expectStatus };
+  return { url, call, expectStatus };
 }

@@ -12,6 +12,8 @@ export interface ServerProcess {
   pid: number;
   stats(): ReturnType<typeof readProcessStats>;
   stop(): Promise<void>;
+  /** Ends it at once with `signal` (SIGKILL: no goodbye to PostgreSQL or anyone). */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000) {
@@ -64,15 +66,17 @@ export async function startServerProcess(options: {
   });
   const url = `http://127.0.0.1:${options.port}`;
   await waitHealthy(url, child);
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
   return {
     url,
     pid: child.pid!,
     stats: () => readProcessStats(child.pid!),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    stop: () => end("SIGTERM"),
+    kill: end,
   };
 }

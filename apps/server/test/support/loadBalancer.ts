@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * A real load balancer in front of server replicas: Debian's HAProxy (installed by `.ci/run`),
- * started with a generated configuration on loopback ports. Requests are balanced one by one
+ * started with the shipped configuration (deploy/haproxy/haproxy.cfg) moved onto loopback ports. Requests are balanced one by one
  * (round robin, no stickiness), a replica that fails its /healthz check leaves the rotation, and a
  * request whose connection is refused is tried on another replica. Every answer names the
  * replica that gave it (`x-signalbeam-replica`), so tests can prove requests were spread.
@@ -48,40 +49,37 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The configuration deployments use (docker-compose.scaled.yml): what the tests run is what ships. */
+export const SHIPPED_CONFIG = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../../deploy/haproxy/haproxy.cfg",
+);
+
+/**
+ * The shipped configuration on loopback: its front end bound to `port`, and its server template
+ * (one per replica found by compose's DNS) replaced by the given backends' addresses.
+ */
 export function haproxyConfig(options: { port: number; backends: Backend[]; staticPort?: number; staticFile?: string }): string {
-  return [
-    "global",
-    "  maxconn 9000", // two descriptors a connection: within the 20,000 a process may open here
-    "defaults",
-    "  mode http",
-    "  timeout connect 2s",
-    // Agents keep connections open between polls, and live views stream for as long as a page is open.
-    "  timeout client 75s",
-    "  timeout server 75s",
-    "  timeout http-keep-alive 75s",
-    "  timeout tunnel 1h",
-    "  option forwardfor",
-    "  option redispatch",
-    "  retries 2",
-    "frontend signalbeam",
-    `  bind 127.0.0.1:${options.port}`,
-    "  default_backend replicas",
-    "backend replicas",
-    "  balance roundrobin",
-    "  option httpchk GET /healthz",
-    "  http-check expect status 200",
-    "  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2",
-    "  http-response set-header x-signalbeam-replica %s",
-    ...options.backends.map((backend) => `  server ${backend.name} 127.0.0.1:${backend.port} check`),
-    ...(options.staticPort && options.staticFile
-      ? [
-          "frontend static",
-          `  bind 127.0.0.1:${options.staticPort}`,
-          `  http-request return status 200 content-type application/json file ${options.staticFile}`,
-        ]
-      : []),
-    "",
-  ].join("\n");
+  const shipped = readFileSync(SHIPPED_CONFIG, "utf8");
+  const replace = (text: string, pattern: RegExp, replacement: string) => {
+    if (!pattern.test(text)) throw new Error(`${SHIPPED_CONFIG} no longer has ${pattern}`);
+    return text.replace(pattern, replacement);
+  };
+  let config = replace(shipped, /^ {2}bind :5002$/m, `  bind 127.0.0.1:${options.port}`);
+  config = replace(
+    config,
+    /^ {2}server-template .*$/m,
+    options.backends.map((backend) => `  server ${backend.name} 127.0.0.1:${backend.port} check`).join("\n"),
+  );
+  if (options.staticPort && options.staticFile)
+    config += [
+      "",
+      "frontend static",
+      `  bind 127.0.0.1:${options.staticPort}`,
+      `  http-request return status 200 content-type application/json file ${options.staticFile}`,
+      "",
+    ].join("\n");
+  return config;
 }
 
 export async function startLoadBalancer(options: {
