@@ -1,5 +1,6 @@
 import type { AppRouter } from "@signalbeam/api";
-import { createTRPCClient, httpBatchLink, type TRPCClient } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
+import { EventSource } from "eventsource";
 import superjson from "superjson";
 
 export type { AppRouter, RouterInputs, RouterOutputs } from "@signalbeam/api";
@@ -16,16 +17,33 @@ export interface SignalBeamClientOptions {
 
 export type SignalBeamClient = TRPCClient<AppRouter>;
 
-/** A typed tRPC client for internal tools: every procedure, its inputs and outputs, checked. */
+/**
+ * A typed tRPC client for internal tools: every procedure, its inputs and outputs, checked.
+ * Subscriptions (a rollout's live changes) arrive as server-sent events, read with the
+ * `eventsource` package (Node 20 has no EventSource of its own), whose fetch sends the credential.
+ */
 export function createSignalBeamClient(options: SignalBeamClientOptions): SignalBeamClient {
   const base = options.url.replace(/\/+$/, "");
+  const authorization = (): Record<string, string> => (options.token ? { authorization: `Bearer ${options.token}` } : {});
+  const fetchImpl = options.fetch ?? globalThis.fetch;
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${base}/trpc`,
-        transformer: superjson,
-        headers: () => (options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+      splitLink({
+        condition: (operation) => operation.type === "subscription",
+        true: httpSubscriptionLink({
+          url: `${base}/trpc`,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetchImpl(input, { ...init, headers: { ...init?.headers, ...authorization() } }),
+          }),
+        }),
+        false: httpBatchLink({
+          url: `${base}/trpc`,
+          transformer: superjson,
+          headers: authorization,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
       }),
     ],
   });
