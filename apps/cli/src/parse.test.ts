@@ -77,7 +77,10 @@ describe("value parsers", () => {
 });
 
 describe("policy from flags", () => {
-  it("gives no policy without policy flags (a plain rollout)", () => expect(policyFromFlags({}, now)).toBeUndefined());
+  it("gives no policy without policy flags (a plain rollout), whatever other flags the command has", () => {
+    expect(policyFromFlags({}, now)).toBeUndefined();
+    expect(policyFromFlags({ bundle: "Edge", version: "1.0.0", devices: "a" } as never, now)).toBeUndefined();
+  });
 
   it.each([
     [{ waves: "10%,100%" }, { waves: [{ percent: 10 }, { percent: 100 }] }],

@@ -114,9 +114,29 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
   return value;
 }
 
+const POLICY_FLAGS: (keyof PolicyFlags)[] = [
+  "waves",
+  "canaryLabel",
+  "gate",
+  "soak",
+  "manual",
+  "maxFailures",
+  "minCompleted",
+  "onFailure",
+  "timeout",
+  "retries",
+  "retryBackoff",
+  "rate",
+  "startAt",
+  "window",
+  "windowDuration",
+  "tz",
+];
+
 /** The flags → the API's `policy`, or undefined when no policy flag was given (a plain rollout). */
 export function policyFromFlags(flags: PolicyFlags, now: Date): Policy | undefined {
-  const given = Object.entries(flags).some(([, value]) => value !== undefined && value !== false);
+  // Only the policy's own flags count: `flags` may carry the command's others (bundle, targets…).
+  const given = POLICY_FLAGS.some((flag) => flags[flag] !== undefined && flags[flag] !== false);
   if (!given) return undefined;
   const waves = flags.waves ? parseWaves(flags.waves) : [{ percent: 100 }];
   const policy: Policy = {

@@ -209,6 +209,43 @@ describe.each(testDatabases)("signalbeam against a real server on $name", (datab
     expect((await cli(["rollouts", "cancel", created.rolloutId], env)).stdout).toMatch(/^cancelled .* cancelled/);
   });
 
+  it("plans with --dry-run (which devices land in which wave, nothing created), and --rollout-id creates exactly that plan", async () => {
+    const before = (await cli(["rollouts", "list", "--json"], env)).json().totalCount;
+    const args = ["rollouts", "create", "--bundle", bundleName, "--version", "1.0.0", "--devices", deviceIds.join(",")];
+    const policy = ["--canary-label", "ring=canary", "--waves", "50%,100%"];
+    const dry = await cli([...args, ...policy, "--dry-run", "--json"], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = dry.json().plan as { rolloutId: string; waves: { size: number; deviceIds: string[] }[] };
+    expect(plan.waves.map((wave) => wave.size)).toEqual([1, 5, 6]);
+    expect(plan.waves[0]!.deviceIds).toEqual([deviceIds[0]]); // the one labelled ring=canary
+    expect(plan.waves.flatMap((wave) => wave.deviceIds).sort()).toEqual([...deviceIds].sort());
+    const human = await cli([...args, ...policy, "--dry-run"], env);
+    expect(human.stdout).toContain("dry run — nothing created. 12 device(s)");
+    expect(human.stdout).toMatch(/to create exactly this, add --rollout-id [0-9a-f-]{36}/);
+    expect((await cli(["rollouts", "list", "--json"], env)).json().totalCount).toBe(before);
+
+    const created = await cli([...args, ...policy, "--rollout-id", plan.rolloutId, "--json"], env);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json().rolloutId).toBe(plan.rolloutId);
+    const rows = (await cli(["rollouts", "devices", plan.rolloutId, "--page-size", "100", "--json"], env)).json().devices as {
+      deviceId: string;
+      wave: number;
+    }[];
+    for (const [index, wave] of plan.waves.entries())
+      expect(
+        rows
+          .filter((row) => row.wave === index)
+          .map((row) => row.deviceId)
+          .sort(),
+      ).toEqual([...wave.deviceIds].sort());
+    const again = await cli([...args, "--rollout-id", plan.rolloutId], env);
+    expect(again.code).toBe(EXIT.usage);
+    expect(again.stderr).toMatch(/rolloutId: a rollout with id .* already exists/);
+    // Without policy flags, a plain rollout: every device at once.
+    const plain = await cli([...args, "--json"], env);
+    expect(plain.json()).toMatchObject({ policy: null, waves: [], status: "pending" });
+  });
+
   it.each([
     { flags: ["--soak", "10 minutes"], says: "--soak must be a duration like 30s, 10m, 1h30m or 2d" },
     { flags: ["--gate", "150%"], says: "--gate must be a percentage from 0 to 100" },

@@ -39,6 +39,10 @@ const table: Record<string, { expect: Row; input: (f: Fixture) => unknown }> = {
     expect: operate,
     input: (f) => ({ bundleId: f.bundleId, version: "1.0.0", targetType: "device", deviceIds: [f.spareDevice] }),
   },
+  "rollouts.plan": {
+    expect: operate,
+    input: (f) => ({ bundleId: f.bundleId, version: "1.0.0", targetType: "device", deviceIds: [f.spareDevice] }),
+  },
   "rollouts.list": { expect: read, input: () => ({}) },
   "rollouts.byId": { expect: read, input: (f) => ({ rolloutId: f.rolloutId }) },
   "rollouts.devices": { expect: read, input: (f) => ({ rolloutId: f.rolloutId }) },

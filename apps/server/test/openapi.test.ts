@@ -62,6 +62,7 @@ const extensionPaths: [method: string, path: string, success: number][] = [
   ["DELETE", "/api-keys/{keyId}", 204],
   ["GET", "/audit", 200],
   ["GET", "/rollouts/{rolloutId}/history", 200],
+  ["POST", "/rollouts/plan", 200],
   ["GET", "/notification-channels", 200],
   ["GET", "/notification-channels/{channelId}", 200],
   ["PATCH", "/notification-channels/{channelId}", 200],

@@ -25,6 +25,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rollouts/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a rollout as POST /rollouts would and show each wave's devices, creating nothing
+         * @description Requires the operator role.
+         */
+        post: operations["rollouts-plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rollouts/{rolloutId}": {
         parameters: {
             query?: never;
@@ -1683,6 +1703,11 @@ export interface operations {
                     groupIds?: string[];
                     /** @description Waves, gates, thresholds, timeouts, retries, rate and schedule; none: all at once */
                     policy?: components["schemas"]["RolloutPolicy"];
+                    /**
+                     * Format: uuid
+                     * @description The new rollout's id, e.g. the one POST /rollouts/plan answered (its waves are then the plan's); 409 if taken
+                     */
+                    rolloutId?: string;
                 };
             };
         };
@@ -1720,6 +1745,96 @@ export interface operations {
                         /** Format: uuid */
                         rolloutId: string;
                         targetIds: string[];
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                };
+            };
+        };
+    };
+    "rollouts-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    bundleId: string;
+                    /** @description Semantic version, e.g. 1.2.0 */
+                    version: string;
+                    /** @enum {string} */
+                    targetType: "device" | "group";
+                    deviceIds?: string[];
+                    groupIds?: string[];
+                    /** @description Waves, gates, thresholds, timeouts, retries, rate and schedule; none: all at once */
+                    policy?: components["schemas"]["RolloutPolicy"];
+                    /**
+                     * Format: uuid
+                     * @description The new rollout's id, e.g. the one POST /rollouts/plan answered (its waves are then the plan's); 409 if taken
+                     */
+                    rolloutId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Create with this rolloutId to get exactly these waves
+                         */
+                        rolloutId: string;
+                        deviceCount: number;
+                        waves: {
+                            index: number;
+                            name: string | null;
+                            size: number;
+                            /** @description In release order */
+                            deviceIds: string[];
+                        }[];
                     };
                 };
             };

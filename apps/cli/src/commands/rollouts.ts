@@ -164,7 +164,8 @@ export function rolloutCommands(run: Run): Command {
     .option("--window <cron>", 'release only in windows opening at this cron time, e.g. "0 1 * * *"')
     .option("--window-duration <duration>", "how long each window stays open, e.g. 4h")
     .option("--tz <zone>", "the windows' IANA time zone, e.g. Europe/Berlin")
-    .option("--dry-run", "check everything and show the request, but create nothing");
+    .option("--rollout-id <uuid>", "the new rollout's id: the one a --dry-run planned gives exactly its waves")
+    .option("--dry-run", "check everything on the server and show which devices land in which wave, creating nothing");
   run(create, async (context) => {
     const flags = create.opts<
       PolicyFlags & {
@@ -174,6 +175,7 @@ export function rolloutCommands(run: Run): Command {
         devicesFile?: string;
         group?: string[];
         dryRun?: boolean;
+        rolloutId?: string;
       }
     >();
     const policy = policyFromFlags(flags, context.io.now());
@@ -191,9 +193,24 @@ export function rolloutCommands(run: Run): Command {
       input = { bundleId: bundle.id, version: flags.version, targetType: "device", deviceIds };
     }
     if (policy) input.policy = policy;
+    if (flags.rolloutId) input.rolloutId = rolloutIdArgument(flags.rolloutId);
     if (flags.dryRun) {
-      if (context.json) return printJson(context.io, { dryRun: true, request: input });
-      context.io.stdout.write(`dry run — nothing created. Would POST /api/rollouts with:\n${JSON.stringify(input, null, 2)}\n`);
+      const plan = await context.client().rollouts.plan.mutate(input);
+      if (context.json) return printJson(context.io, { dryRun: true, request: { ...input, rolloutId: plan.rolloutId }, plan });
+      context.io.stdout.write(`dry run — nothing created. ${plan.deviceCount} device(s) of ${bundle.name} ${flags.version}:\n`);
+      printTable(
+        context.io,
+        ["wave", "name", "devices", "first devices, in release order"],
+        plan.waves.map((wave) => [
+          wave.index + 1,
+          wave.name,
+          wave.size,
+          wave.deviceIds.slice(0, 8).join(", ") + (wave.deviceIds.length > 8 ? ` … and ${wave.deviceIds.length - 8} more` : ""),
+        ]),
+      );
+      context.io.stdout.write(
+        `to create exactly this, add --rollout-id ${plan.rolloutId} (without --dry-run); --json lists every device\n`,
+      );
       return;
     }
     const created = await context.client().rollouts.create.mutate(input);

@@ -4,7 +4,7 @@ import { sql } from "@signalbeam/db";
 import type { z } from "zod";
 import type { AuditActor } from "../audit/auditLog";
 import type { WriteDeps } from "../deps";
-import { InputValidationError } from "../shared/errors";
+import { DomainError, InputValidationError } from "../shared/errors";
 import { type Change, writeChange } from "../shared/writeChange";
 import { runControllerStep } from "./policy/controllerStep";
 import { type Placement, planWaves } from "./policy/planWaves";
@@ -59,7 +59,10 @@ export async function createRolloutInTransaction(
   const { now } = change;
   await assertBundleVersion(tx, input.bundleId, input.version);
   const { targetIds, deviceIds } = await resolveTargetDevices(tx, input);
-  const rolloutId = randomUUID();
+  // A caller may choose the id: the one a plan answered (so the waves are the plan's), or a CI job's own.
+  const rolloutId = input.rolloutId?.toLowerCase() ?? randomUUID();
+  if (input.rolloutId && (await tx.selectFrom("rollouts").select("id").where("id", "=", rolloutId).executeTakeFirst()))
+    throw new DomainError("CONFLICT", `rolloutId: a rollout with id ${rolloutId} already exists`, { field: "rolloutId" });
   const policy = input.policy ?? null;
   const plan = policy ? await placeDevices(tx, rolloutId, deviceIds, policy) : null;
   await lockDesiredStates(tx, deviceIds, now);
@@ -133,7 +136,7 @@ export async function createRolloutInTransaction(
 }
 
 /** Places the devices in waves, or answers 400 naming the wave these targets would leave empty. */
-async function placeDevices(
+export async function placeDevices(
   tx: Transaction<Database>,
   rolloutId: string,
   deviceIds: string[],

@@ -8,6 +8,7 @@ import { pageInfo, toPage } from "../shared/pagination";
 import { isoOrNull } from "../shared/schemas";
 import { cancelRollout } from "./cancelRollout";
 import { createRollout } from "./createRollout";
+import { planRollout } from "./planRollout";
 import { retryRollout } from "./retryRollout";
 import { rolloutHistory } from "./rolloutHistory";
 import { rollbackRollout } from "./rollbackRollout";
@@ -16,6 +17,7 @@ import { findRollout, listRolloutDevices, listRollouts, toRolloutDto } from "./r
 import {
   createRolloutInput,
   createRolloutOutput,
+  planRolloutOutput,
   listRolloutsInput,
   listRolloutsOutput,
   rolloutByIdInput,
@@ -68,6 +70,19 @@ export const rolloutRouter = {
       const { id, ...rest } = toRolloutDto(rollout, targetIds);
       return { ...rest, rolloutId: id, targetIds };
     }),
+
+  plan: operatorProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/rollouts/plan",
+        tags,
+        summary: "Check a rollout as POST /rollouts would and show each wave's devices, creating nothing",
+      },
+    })
+    .input(createRolloutInput)
+    .output(planRolloutOutput)
+    .mutation(({ ctx, input }) => planRollout(ctx, input)),
 
   list: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/rollouts", tags, summary: "List rollouts, newest first" } })

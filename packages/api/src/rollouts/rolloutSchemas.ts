@@ -79,6 +79,9 @@ export const createRolloutInput = z
     deviceIds: z.array(deviceIdSchema).max(MAX_TARGETS).optional(),
     groupIds: z.array(uuidSchema).max(1_000).optional(),
     policy: policySchema.optional().describe("Waves, gates, thresholds, timeouts, retries, rate and schedule; none: all at once"),
+    rolloutId: uuidSchema
+      .optional()
+      .describe("The new rollout's id, e.g. the one POST /rollouts/plan answered (its waves are then the plan's); 409 if taken"),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -176,6 +179,19 @@ export const rolloutHistoryOutput = z.object({
       at: timestampSchema,
       succeeded: z.number().int().describe("Devices that had succeeded by then"),
       failed: z.number().int().describe("Devices that had failed by then"),
+    }),
+  ),
+});
+
+export const planRolloutOutput = z.object({
+  rolloutId: uuidSchema.describe("Create with this rolloutId to get exactly these waves"),
+  deviceCount: z.number().int(),
+  waves: z.array(
+    z.object({
+      index: z.number().int(),
+      name: z.string().nullable(),
+      size: z.number().int(),
+      deviceIds: z.array(z.string()).describe("In release order"),
     }),
   ),
 });
