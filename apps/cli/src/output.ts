@@ -42,6 +42,11 @@ export function printTable(io: Io, head: string[], rows: unknown[][]): void {
   io.stdout.write(`${table.toString()}\n`);
 }
 
+/** The line under a paged table: where this page sits in the whole list. */
+export function printPageFooter(io: Io, page: { page: number; totalPages: number; totalCount: number }, noun: string): void {
+  io.stdout.write(`page ${page.page} of ${Math.max(page.totalPages, 1)} (${page.totalCount} ${noun})\n`);
+}
+
 /** "key: value" lines for one object's summary. */
 export function printFields(io: Io, fields: [string, unknown][]): void {
   const c = colours(io);

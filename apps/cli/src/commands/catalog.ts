@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { resolveBundle } from "../context";
 import { CliError, EXIT, UsageError } from "../errors";
-import { colours, printFields, printJson, printTable } from "../output";
+import { colours, printFields, printJson, printPageFooter, printTable } from "../output";
 import type { Run } from "./rollouts";
 
 /** Devices, groups, bundles and the audit log: what a rollout is made of, and who did what. */
@@ -38,7 +38,7 @@ export function catalogCommands(run: Run): Command[] {
           .join(" "),
       ]),
     );
-    context.io.stdout.write(`page ${page.page} of ${Math.max(page.totalPages, 1)} (${page.totalCount} devices)\n`);
+    printPageFooter(context.io, page, "devices");
   });
   const deviceGet = devices.command("get").description("one device").argument("<device-id>");
   run(deviceGet, async (context) => {

@@ -3,7 +3,7 @@ import type { RouterOutputs } from "@signalbeam/client";
 import { Command, Option } from "commander";
 import { type CommandContext, resolveBundle, resolveGroup, rolloutIdArgument } from "../context";
 import { UsageError } from "../errors";
-import { colours, printFields, printJson, printTable, stateColour } from "../output";
+import { colours, printFields, printJson, printPageFooter, printTable, stateColour } from "../output";
 import { parseFailOn, type PolicyFlags, policyFromFlags } from "../parse";
 import { summaryLine, waitingText, watchRollout } from "../watch";
 
@@ -88,7 +88,7 @@ export function rolloutCommands(run: Run): Command {
         rollout.createdAt,
       ]),
     );
-    context.io.stdout.write(`page ${page.page} of ${Math.max(page.totalPages, 1)} (${page.totalCount} rollouts)\n`);
+    printPageFooter(context.io, page, "rollouts");
   });
 
   const get = rollouts.command("get").description("one rollout: status, progress, waves").argument("<rollout-id>");
@@ -128,7 +128,7 @@ export function rolloutCommands(run: Run): Command {
         device.errorMessage,
       ]),
     );
-    context.io.stdout.write(`page ${page.page} of ${Math.max(page.totalPages, 1)} (${page.totalCount} devices)\n`);
+    printPageFooter(context.io, page, "devices");
   });
 
   const create = rollouts

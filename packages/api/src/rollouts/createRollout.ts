@@ -61,8 +61,6 @@ export async function createRolloutInTransaction(
   const { targetIds, deviceIds } = await resolveTargetDevices(tx, input);
   // A caller may choose the id: the one a plan answered (so the waves are the plan's), or a CI job's own.
   const rolloutId = input.rolloutId?.toLowerCase() ?? randomUUID();
-  if (input.rolloutId && (await tx.selectFrom("rollouts").select("id").where("id", "=", rolloutId).executeTakeFirst()))
-    throw new DomainError("CONFLICT", `rolloutId: a rollout with id ${rolloutId} already exists`, { field: "rolloutId" });
   const policy = input.policy ?? null;
   const plan = policy ? await placeDevices(tx, rolloutId, deviceIds, policy) : null;
   await lockDesiredStates(tx, deviceIds, now);
@@ -99,8 +97,12 @@ export async function createRolloutInTransaction(
       waves: waves ? JSON.stringify(waves) : null,
       start_at: startAt,
     })
+    // A chosen id already taken (even by a create racing this one): a 409 naming the field, nothing written.
+    .onConflict((conflict) => conflict.column("id").doNothing())
     .returning(rolloutColumns)
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!inserted)
+    throw new DomainError("CONFLICT", `rolloutId: a rollout with id ${rolloutId} already exists`, { field: "rolloutId" });
   const written = await insertRolloutRows(tx, { rolloutId, deviceIds, now, ...(plan ? { placements: plan.placements } : {}) });
   if (written !== deviceIds.length) throw new IncompleteRollout(deviceIds.length, written);
   await takeOverDevices(tx, {
